@@ -1,0 +1,17 @@
+"""sk_hpo: model-based hyperparameter search inside scikit-learn."""
+
+from ._random_search import RandomSearchCV
+from ._search_space import SearchSpace
+from ._space import Categorical, Dimension, Distribution, Integer, Real
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Categorical",
+    "Dimension",
+    "Distribution",
+    "Integer",
+    "RandomSearchCV",
+    "Real",
+    "SearchSpace",
+]

@@ -1,0 +1,470 @@
+"""Search-space dimensions and their mapping to and from the unit interval.
+
+Every dimension maps its values to ``[0, 1]`` and back, so that the search
+algorithms only ever see normalised vectors.  Integers and categories
+round-trip exactly: ``from_unit(to_unit(v)) == v``.
+"""
+
+import copy
+import math
+import numbers
+
+import numpy as np
+
+PRIORS = ("uniform", "log-uniform")
+
+
+def _describe(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Dimension:
+    """Base class of a search dimension.
+
+    Subclasses define ``to_unit`` / ``from_unit`` (vectorised over values)
+    and ``n_levels``: the number of distinct values for a discrete
+    dimension, ``None`` for a continuous one.
+    """
+
+    name = None
+    n_levels = None
+    is_categorical = False
+
+    def to_unit(self, values):
+        raise NotImplementedError
+
+    def from_unit(self, unit):
+        raise NotImplementedError
+
+    def sample_unit(self, n, rng):
+        """``n`` points of the unit interval drawn from the prior."""
+        return rng.random(n)
+
+    def rvs(self, n, rng):
+        """``n`` values drawn from the prior."""
+        return self.from_unit(self.sample_unit(n, rng))
+
+    def canonical_unit(self, unit):
+        """Map unit coordinates onto those of the values they decode to."""
+        return np.asarray(self.to_unit(self.from_unit(unit)), dtype=float)
+
+    def value_key(self, value):
+        """A hashable key that identifies ``value`` within this dimension."""
+        return value
+
+    def _with_name(self, name):
+        self.name = name
+        return self
+
+    def _error(self, message):
+        where = f"search space parameter {self.name!r}: " if self.name else ""
+        return ValueError(where + message)
+
+
+def _check_prior(prior, owner):
+    if prior not in PRIORS:
+        raise ValueError(
+            f"{owner}: prior={prior!r} is not supported; use one of {PRIORS}."
+        )
+
+
+class Real(Dimension):
+    """A real-valued dimension on ``[low, high]``.
+
+    Parameters
+    ----------
+    low, high : float
+        Bounds, both included. ``low < high``.
+    prior : {"uniform", "log-uniform"}, default="uniform"
+        With ``"log-uniform"`` the dimension is searched on the logarithm of
+        the value, which requires ``low > 0``.
+    name : str, optional
+        Set by the search from the parameter name.
+
+    Examples
+    --------
+    >>> from sk_hpo import Real
+    >>> C = Real(1e-3, 1e3, prior="log-uniform")
+    >>> float(C.from_unit(0.5))
+    1.0
+    """
+
+    def __init__(self, low, high, prior="uniform", name=None):
+        self.low = low
+        self.high = high
+        self.prior = prior
+        self.name = name
+        self._validate()
+
+    def _validate(self):
+        owner = f"Real({self.low!r}, {self.high!r})"
+        for bound in (self.low, self.high):
+            if not isinstance(bound, numbers.Real) or isinstance(bound, bool):
+                raise TypeError(f"{owner}: bounds must be real numbers, got {bound!r}.")
+            if not math.isfinite(bound):
+                raise ValueError(f"{owner}: bounds must be finite, got {bound!r}.")
+        _check_prior(self.prior, owner)
+        if not self.low < self.high:
+            raise ValueError(f"{owner}: low must be < high.")
+        if self.prior == "log-uniform" and self.low <= 0:
+            raise ValueError(
+                f"{owner}: prior='log-uniform' needs low > 0, got low={self.low!r}."
+            )
+
+    def _transform(self, values):
+        values = np.asarray(values, dtype=float)
+        return np.log(values) if self.prior == "log-uniform" else values
+
+    def _bounds(self):
+        return self._transform([self.low, self.high])
+
+    def to_unit(self, values):
+        lo, hi = self._bounds()
+        return (self._transform(values) - lo) / (hi - lo)
+
+    def from_unit(self, unit):
+        lo, hi = self._bounds()
+        t = lo + np.clip(np.asarray(unit, dtype=float), 0.0, 1.0) * (hi - lo)
+        values = np.exp(t) if self.prior == "log-uniform" else t
+        return np.clip(values, self.low, self.high)
+
+    def __contains__(self, value):
+        return isinstance(value, numbers.Real) and self.low <= value <= self.high
+
+    def __repr__(self):
+        return f"Real({self.low!r}, {self.high!r}, prior={self.prior!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.low, self.high, self.prior) == (
+            other.low,
+            other.high,
+            other.prior,
+        )
+
+    __hash__ = None
+
+
+class Integer(Dimension):
+    """An integer dimension on ``[low, high]``, both included.
+
+    Each integer owns an equal share of the unit interval (of its logarithm
+    with ``prior="log-uniform"``), so decoding a unit coordinate never
+    favours the bounds.
+
+    Parameters
+    ----------
+    low, high : int
+        Bounds, both included. ``low < high``.
+    prior : {"uniform", "log-uniform"}, default="uniform"
+        ``"log-uniform"`` requires ``low >= 1``.
+    name : str, optional
+        Set by the search from the parameter name.
+
+    Examples
+    --------
+    >>> from sk_hpo import Integer
+    >>> depth = Integer(1, 10)
+    >>> int(depth.from_unit(depth.to_unit(7)))
+    7
+    """
+
+    def __init__(self, low, high, prior="uniform", name=None):
+        self.low = low
+        self.high = high
+        self.prior = prior
+        self.name = name
+        self._validate()
+
+    def _validate(self):
+        owner = f"Integer({self.low!r}, {self.high!r})"
+        for bound in (self.low, self.high):
+            if not isinstance(bound, numbers.Integral) or isinstance(bound, bool):
+                raise TypeError(f"{owner}: bounds must be integers, got {bound!r}.")
+        _check_prior(self.prior, owner)
+        if not self.low < self.high:
+            raise ValueError(f"{owner}: low must be < high.")
+        if self.prior == "log-uniform" and self.low < 1:
+            raise ValueError(
+                f"{owner}: prior='log-uniform' needs low >= 1, got low={self.low!r}."
+            )
+
+    @property
+    def n_levels(self):
+        return int(self.high) - int(self.low) + 1
+
+    def _edges(self):
+        # Each integer k covers [k - 0.5, k + 0.5] (on the log scale if log prior).
+        lo, hi = self.low - 0.5, self.high + 0.5
+        return (math.log(lo), math.log(hi)) if self.prior == "log-uniform" else (lo, hi)
+
+    def to_unit(self, values):
+        values = np.asarray(values, dtype=float)
+        lo, hi = self._edges()
+        t = np.log(values) if self.prior == "log-uniform" else values
+        return (t - lo) / (hi - lo)
+
+    def from_unit(self, unit):
+        lo, hi = self._edges()
+        t = lo + np.clip(np.asarray(unit, dtype=float), 0.0, 1.0) * (hi - lo)
+        values = np.exp(t) if self.prior == "log-uniform" else t
+        return np.clip(np.round(values), self.low, self.high).astype(np.int64)
+
+    def __contains__(self, value):
+        return (
+            isinstance(value, numbers.Integral)
+            and not isinstance(value, bool)
+            and self.low <= value <= self.high
+        )
+
+    def __repr__(self):
+        return f"Integer({self.low!r}, {self.high!r}, prior={self.prior!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.low, self.high, self.prior) == (
+            other.low,
+            other.high,
+            other.prior,
+        )
+
+    __hash__ = None
+
+
+class Categorical(Dimension):
+    """A choice among arbitrary objects.
+
+    Category ``i`` of ``n`` owns the slice ``[i / n, (i + 1) / n)`` of the
+    unit interval; algorithms are told ``is_categorical`` so that they model
+    it with a categorical kernel rather than by distance.
+
+    Parameters
+    ----------
+    categories : sequence
+        The values: strings, numbers, ``None``, estimators, tuples such as
+        ``(64, 32)``... at least one.
+    prior : sequence of float, optional
+        Probabilities of the categories when sampled at random; uniform by
+        default.
+    name : str, optional
+        Set by the search from the parameter name.
+
+    Examples
+    --------
+    >>> from sk_hpo import Categorical
+    >>> kernel = Categorical(["linear", "rbf", None])
+    >>> kernel.from_unit(kernel.to_unit(["rbf", None])).tolist()
+    ['rbf', None]
+    """
+
+    is_categorical = True
+
+    def __init__(self, categories, prior=None, name=None):
+        self.categories = categories
+        self.prior = prior
+        self.name = name
+        self._validate()
+
+    def _validate(self):
+        if isinstance(self.categories, (str, bytes)) or not hasattr(
+            self.categories, "__len__"
+        ):
+            raise TypeError(
+                "Categorical: categories must be a list or tuple of values, "
+                f"got {_describe(self.categories)}."
+            )
+        self._values = list(self.categories)
+        if not self._values:
+            raise ValueError("Categorical: categories must not be empty.")
+        self._keys = [_category_key(value) for value in self._values]
+        if self.prior is not None:
+            p = np.asarray(self.prior, dtype=float)
+            if (
+                p.shape != (len(self._values),)
+                or np.any(p < 0)
+                or not np.isclose(p.sum(), 1.0)
+            ):
+                raise ValueError(
+                    f"Categorical: prior must be {len(self._values)} non-negative "
+                    f"probabilities summing to 1, got {self.prior!r}."
+                )
+
+    @property
+    def n_levels(self):
+        return len(self._values)
+
+    def index(self, value):
+        key = _category_key(value)
+        for i, (candidate, candidate_key) in enumerate(zip(self._values, self._keys)):
+            if candidate is value or candidate_key == key:
+                return i
+        raise self._error(
+            f"{_describe(value)} is not one of the categories {_describe(self._values)}."
+        )
+
+    def to_unit(self, values):
+        indices = np.array([self.index(v) for v in _as_value_list(values)], dtype=float)
+        unit = (indices + 0.5) / self.n_levels
+        return unit if _is_sequence_input(values) else unit[0]
+
+    def from_unit(self, unit):
+        unit = np.asarray(unit, dtype=float)
+        indices = np.clip(np.floor(unit * self.n_levels), 0, self.n_levels - 1)
+        out = np.empty(indices.shape, dtype=object)
+        flat = out.reshape(-1)
+        for position, i in enumerate(indices.reshape(-1).astype(int)):
+            flat[position] = self._values[i]
+        return out if out.ndim else out[()]
+
+    def sample_unit(self, n, rng):
+        if self.prior is None:
+            return rng.random(n)
+        indices = rng.choice(self.n_levels, size=n, p=np.asarray(self.prior, float))
+        return (indices + rng.random(n)) / self.n_levels
+
+    def value_key(self, value):
+        return self.index(value)
+
+    def __contains__(self, value):
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+    def __repr__(self):
+        return f"Categorical({_describe(self._values)})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self._keys == other._keys
+
+    __hash__ = None
+
+
+class Distribution(Dimension):
+    """A continuous ``scipy.stats`` frozen distribution, searched through its CDF.
+
+    The unit coordinate of a value is its cumulative probability, so drawing
+    uniformly on the unit interval samples the distribution itself.  This is
+    how a ``RandomizedSearchCV`` space such as ``{"C": expon(scale=100)}``
+    keeps its meaning in a model-based search.
+
+    Parameters
+    ----------
+    distribution : scipy.stats frozen continuous distribution
+    name : str, optional
+    """
+
+    # Keep decoded values finite for distributions with unbounded support.
+    _EPS = 1e-12
+
+    def __init__(self, distribution, name=None):
+        self.distribution = distribution
+        self.name = name
+
+    def to_unit(self, values):
+        return np.asarray(self.distribution.cdf(np.asarray(values, dtype=float)))
+
+    def from_unit(self, unit):
+        unit = np.clip(np.asarray(unit, dtype=float), self._EPS, 1 - self._EPS)
+        return np.asarray(self.distribution.ppf(unit), dtype=float)
+
+    def __repr__(self):
+        dist = self.distribution
+        return f"Distribution({dist.dist.name}, args={dist.args}, kwds={dist.kwds})"
+
+
+def _category_key(value):
+    """Key under which two categories count as the same value."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", type(value).__name__, repr(value))
+    if hasattr(value, "get_params"):
+        return ("estimator", id(value))
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))
+    if isinstance(value, numbers.Number):
+        return ("number", value)
+    return (type(value).__name__, value)
+
+
+def _is_sequence_input(values):
+    return isinstance(values, (list, np.ndarray)) and not (
+        isinstance(values, np.ndarray) and values.ndim == 0
+    )
+
+
+def _as_value_list(values):
+    if isinstance(values, np.ndarray):
+        return list(values.reshape(-1)) if values.ndim else [values[()]]
+    return list(values) if isinstance(values, list) else [values]
+
+
+# --- conversion from the forms users already have ---------------------------
+
+_SCIPY_HINT = (
+    "supported are Real, Integer, Categorical, a list of values, a "
+    "(low, high, prior) tuple, and scipy.stats frozen distributions: "
+    "uniform, loguniform (reciprocal), randint, or any continuous one"
+)
+
+
+def _from_scipy(distribution):
+    dist = distribution.dist
+    dist_name = getattr(dist, "name", type(dist).__name__)
+    args = tuple(distribution.args)
+    kwds = dict(distribution.kwds)
+    low, high = distribution.support()
+    if dist_name == "uniform":
+        return Real(float(low), float(high))
+    if dist_name in ("loguniform", "reciprocal"):
+        loc = kwds.get("loc", args[2] if len(args) > 2 else 0)
+        scale = kwds.get("scale", args[3] if len(args) > 3 else 1)
+        if loc == 0 and scale == 1:
+            return Real(float(low), float(high), prior="log-uniform")
+    if dist_name == "randint":
+        return Integer(int(low), int(high))
+    if hasattr(dist, "ppf") and hasattr(dist, "pdf"):
+        return Distribution(distribution)
+    raise ValueError(f"the distribution {dist_name!r} is not supported; {_SCIPY_HINT}.")
+
+
+def to_dimension(name, spec):
+    """Convert one user-given value of a search space into a ``Dimension``.
+
+    Accepts a ``Dimension``; a list, tuple or array of values (categorical,
+    as in scikit-learn's searches); a ``(low, high, prior)`` or
+    ``(low, high, prior="...")`` tuple in scikit-optimize's style, that is a
+    tuple whose last item is ``"uniform"`` or ``"log-uniform"``; and
+    ``scipy.stats`` frozen distributions.
+    """
+    try:
+        dimension = _to_dimension(spec)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"search space parameter {name!r}: {exc}") from None
+    # A copy, so that one Dimension object may serve several parameters.
+    return copy.copy(dimension)._with_name(name)
+
+
+def _to_dimension(spec):
+    if isinstance(spec, Dimension):
+        return spec
+    if hasattr(spec, "dist") and hasattr(spec, "rvs") and hasattr(spec, "support"):
+        return _from_scipy(spec)
+    if isinstance(spec, tuple) and len(spec) == 3 and spec[2] in PRIORS:
+        low, high, prior = spec
+        both_int = all(
+            isinstance(b, numbers.Integral) and not isinstance(b, bool)
+            for b in (low, high)
+        )
+        return (Integer if both_int else Real)(low, high, prior=prior)
+    if isinstance(spec, (list, tuple, np.ndarray)) and not isinstance(spec, str):
+        if isinstance(spec, np.ndarray) and spec.ndim != 1:
+            raise ValueError(f"an array of values must be 1-d, got shape {spec.shape}.")
+        return Categorical(list(spec))
+    if hasattr(spec, "rvs"):
+        raise ValueError(
+            f"{_describe(spec)} has rvs() but is not a scipy.stats frozen "
+            f"distribution; {_SCIPY_HINT}."
+        )
+    raise ValueError(f"{_describe(spec)} is not a search dimension; {_SCIPY_HINT}.")
