@@ -145,13 +145,18 @@ def _branch_specs(search_spaces):
 
 
 def _parse_branch(spec, where):
+    # Sorted by name, as scikit-learn's searches order each candidate's params.
     names, dimensions = [], []
-    for name, value in spec.items():
+    for name, value in sorted(spec.items(), key=_name_order):
         if not isinstance(name, str) or not name:
             raise ValueError(f"{where}: parameter names must be non-empty strings, got {name!r}.")
         names.append(name)
         dimensions.append(to_dimension(name, value))
     return Branch(names, dimensions)
+
+
+def _name_order(item):
+    return (not isinstance(item[0], str), str(item[0]))
 
 
 def _native(value):

@@ -31,6 +31,21 @@ class Dimension:
     n_levels = None
     is_categorical = False
 
+    def check(self):
+        """Raise ``ValueError``/``TypeError`` if the dimension is invalid.
+
+        Constructors store their arguments untouched, as scikit-learn
+        estimators do; a search checks its dimensions in ``fit``, where the
+        message can name the parameter.  Returns the dimension.
+        """
+        if not getattr(self, "_checked", False):
+            self._validate()
+            self._checked = True
+        return self
+
+    def _validate(self):
+        pass
+
     def to_unit(self, values):
         raise NotImplementedError
 
@@ -95,7 +110,6 @@ class Real(Dimension):
         self.high = high
         self.prior = prior
         self.name = name
-        self._validate()
 
     def _validate(self):
         owner = f"Real({self.low!r}, {self.high!r})"
@@ -117,6 +131,7 @@ class Real(Dimension):
         return np.log(values) if self.prior == "log-uniform" else values
 
     def _bounds(self):
+        self.check()
         return self._transform([self.low, self.high])
 
     def to_unit(self, values):
@@ -174,7 +189,6 @@ class Integer(Dimension):
         self.high = high
         self.prior = prior
         self.name = name
-        self._validate()
 
     def _validate(self):
         owner = f"Integer({self.low!r}, {self.high!r})"
@@ -194,6 +208,7 @@ class Integer(Dimension):
         return int(self.high) - int(self.low) + 1
 
     def _edges(self):
+        self.check()
         # Each integer k covers [k - 0.5, k + 0.5] (on the log scale if log prior).
         lo, hi = self.low - 0.5, self.high + 0.5
         return (math.log(lo), math.log(hi)) if self.prior == "log-uniform" else (lo, hi)
@@ -262,7 +277,6 @@ class Categorical(Dimension):
         self.categories = categories
         self.prior = prior
         self.name = name
-        self._validate()
 
     def _validate(self):
         if isinstance(self.categories, (str, bytes)) or not hasattr(
@@ -290,9 +304,10 @@ class Categorical(Dimension):
 
     @property
     def n_levels(self):
-        return len(self._values)
+        return len(self.check()._values)
 
     def index(self, value):
+        self.check()
         key = _category_key(value)
         for i, (candidate, candidate_key) in enumerate(zip(self._values, self._keys)):
             if candidate is value or candidate_key == key:
@@ -307,6 +322,7 @@ class Categorical(Dimension):
         return unit if _is_sequence_input(values) else unit[0]
 
     def from_unit(self, unit):
+        self.check()
         unit = np.asarray(unit, dtype=float)
         indices = np.clip(np.floor(unit * self.n_levels), 0, self.n_levels - 1)
         out = np.empty(indices.shape, dtype=object)
@@ -332,10 +348,10 @@ class Categorical(Dimension):
         return True
 
     def __repr__(self):
-        return f"Categorical({_describe(self._values)})"
+        return f"Categorical({_describe(self.categories)})"
 
     def __eq__(self, other):
-        return type(other) is type(self) and self._keys == other._keys
+        return type(other) is type(self) and self.check()._keys == other.check()._keys
 
     __hash__ = None
 
@@ -440,10 +456,10 @@ def to_dimension(name, spec):
     """
     try:
         dimension = _to_dimension(spec)
+        # A copy, so that one Dimension object may serve several parameters.
+        return copy.copy(dimension)._with_name(name).check()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"search space parameter {name!r}: {exc}") from None
-    # A copy, so that one Dimension object may serve several parameters.
-    return copy.copy(dimension)._with_name(name)
 
 
 def _to_dimension(spec):

@@ -112,11 +112,13 @@ def test_bad_dimensions_name_the_parameter_and_value(spec, message):
 
 def test_bad_prior_and_bound_types():
     with pytest.raises(ValueError, match="prior='normal' is not supported"):
-        Real(0, 1, prior="normal")
+        Real(0, 1, prior="normal").check()
     with pytest.raises(TypeError, match="bounds must be integers"):
-        Integer(0.5, 3)
+        Integer(0.5, 3).check()
     with pytest.raises(ValueError, match="prior must be 2 non-negative"):
-        Categorical(["a", "b"], prior=[0.5, 0.6])
+        Categorical(["a", "b"], prior=[0.5, 0.6]).to_unit("a")
+    with pytest.raises(ValueError, match="low must be < high"):
+        Real(2, 1).from_unit(0.5)
 
 
 def test_search_space_branches_round_trip():

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+class RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts the majority class; records every fit and what it received.
+
+    ``fail_when`` makes ``fit`` raise for a chosen value of ``a``; the score
+    is ``-(a - 0.3) ** 2`` through ``score`` so that searches have an optimum.
+    """
+
+    fits = []
+
+    def __init__(self, a=0.0, b="x", fail_when=None):
+        self.a = a
+        self.b = b
+        self.fail_when = fail_when
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits.append({"a": self.a, "b": self.b, "sample_weight": sample_weight})
+        if self.fail_when is not None and self.fail_when(self.a, self.b):
+            raise ValueError(f"invalid combination a={self.a}, b={self.b}")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X, y, sample_weight=None):
+        return -((self.a - 0.3) ** 2) - (0.1 if self.b == "y" else 0.0)
+
+
+@pytest.fixture
+def recording():
+    RecordingClassifier.fits = []
+    yield RecordingClassifier
+    RecordingClassifier.fits = []
+
+
+@pytest.fixture
+def iris():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
