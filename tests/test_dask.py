@@ -1,0 +1,51 @@
+"""Scale-out: the same search through a real dask.distributed cluster."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed")
+
+from joblib import parallel_backend  # noqa: E402
+from sklearn.datasets import load_iris  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+
+from sk_hpo import RandomSearchCV, Real  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_search_on_dask_matches_local_search(dask_client):
+    X, y = load_iris(return_X_y=True)
+    space = {"C": Real(1e-2, 1e2, prior="log-uniform"), "kernel": ["rbf", "linear"]}
+
+    def make():
+        return RandomSearchCV(SVC(), space, n_iter=6, n_points=3, n_jobs=-1, random_state=0)
+
+    from distributed import get_task_stream
+
+    local = make().fit(X, y)
+    with parallel_backend("dask"), get_task_stream(dask_client) as tasks:
+        remote = make().fit(X, y)
+    assert remote.cv_results_["params"] == local.cv_results_["params"]
+    np.testing.assert_allclose(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    assert remote.best_params_ == local.best_params_
+    # The fits really ran on the cluster's workers (joblib batches them).
+    workers = {task["worker"] for task in tasks.data}
+    assert workers and workers <= set(dask_client.scheduler_info()["workers"])
