@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, RandomizedSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from sk_hpo import Categorical, Integer, RandomSearchCV, Real
@@ -132,10 +132,12 @@ def test_multimetric_without_refit_optimises_the_first_metric(iris):
 
 def test_one_failing_candidate_per_batch_does_not_end_the_search():
     X, y = load_breast_cancer(return_X_y=True)
-    # lbfgs cannot fit an l1 penalty: a quarter of the space fails.
-    space = {"solver": ["lbfgs", "liblinear"], "l1_ratio": [0.0, 1.0], "C": Real(0.1, 10)}
+    # LinearSVC cannot combine an l1 penalty with the hinge loss: a quarter
+    # of the space fails, and with one candidate per batch every such batch
+    # fails entirely, which would end a plain BaseSearchCV.
+    space = {"penalty": ["l1", "l2"], "loss": ["hinge", "squared_hinge"], "C": Real(0.01, 1)}
     search = RandomSearchCV(
-        Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=200))]),
+        Pipeline([("scale", StandardScaler()), ("clf", LinearSVC())]),
         {f"clf__{k}": v for k, v in space.items()},
         n_iter=12,
         n_points=1,
@@ -148,7 +150,7 @@ def test_one_failing_candidate_per_batch_does_not_end_the_search():
     assert len(results["params"]) == 12
 
     def invalid(params):
-        return params["clf__solver"] == "lbfgs" and params["clf__l1_ratio"] == 1.0
+        return params["clf__penalty"] == "l1" and params["clf__loss"] == "hinge"
 
     failed = np.array([invalid(p) for p in results["params"]])
     assert failed.any() and not failed.all()
