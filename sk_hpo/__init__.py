@@ -1,6 +1,6 @@
 """sk_hpo: model-based hyperparameter search inside scikit-learn."""
 
-from ._random_search import RandomSearchCV
+from ._searches import RandomSearchCV, TPESearchCV
 from ._search_space import SearchSpace
 from ._space import Categorical, Dimension, Distribution, Integer, Real
 
@@ -14,4 +14,5 @@ __all__ = [
     "RandomSearchCV",
     "Real",
     "SearchSpace",
+    "TPESearchCV",
 ]

@@ -331,6 +331,10 @@ class Categorical(Dimension):
             flat[position] = self._values[i]
         return out if out.ndim else out[()]
 
+    def canonical_unit(self, unit):
+        k = self.n_levels
+        return (np.clip(np.floor(np.asarray(unit, dtype=float) * k), 0, k - 1) + 0.5) / k
+
     def sample_unit(self, n, rng):
         if self.prior is None:
             return rng.random(n)

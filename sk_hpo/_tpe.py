@@ -1,0 +1,147 @@
+"""Tree-structured Parzen Estimator (Bergstra et al. 2011), ask/tell.
+
+The observations are split by a quantile of the loss into a good group
+(the ``gamma(n)`` best) and a bad group.  Each group gets a Parzen density,
+``l`` for the good and ``g`` for the bad; candidates drawn from ``l`` are
+ranked by ``log l(x) - log g(x)``, which orders them as the expected
+improvement does (Bergstra et al. 2011, section 4.1), and the best is
+proposed.
+
+Tree-structured spaces: the branch is modelled as a categorical variable
+over all observations, and each branch's dimensions only on the
+observations of that branch; ``l(b, x) = l(b) l(x | b)``, likewise ``g``.
+
+Batches: points proposed but not yet told are added to the bad group (a
+constant liar), so that the points of one batch spread out.
+"""
+
+import math
+
+import numpy as np
+
+from ._optimizer import Optimizer
+from ._parzen import ParzenEstimator
+from ._search_space import Point
+
+
+def default_gamma(n):
+    """Size of the good group for ``n`` observations: ``min(ceil(0.1 n), 25)``.
+
+    Optuna's default; Watanabe (2023, section 3.1) finds a linear quantile
+    of about 0.1 robust across benchmarks, and the cap keeps the good
+    density sharp in long searches.
+    """
+    return min(int(math.ceil(0.1 * n)), 25)
+
+
+class TPE(Optimizer):
+    """Tree-structured Parzen Estimator on a ``SearchSpace``.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    seed : int, optional
+    n_startup_trials : int, default=10
+        Points drawn from the prior before the model is used.
+    gamma : callable, default=default_gamma
+        ``gamma(n)`` is the number of good observations among ``n``.
+    multivariate : bool, default=True
+        Joint density over the dimensions of a branch.
+    n_ei_candidates : int, default=24
+        Candidates drawn from ``l`` per proposal.
+    prior_weight : float, default=1.0
+        Weight of the prior component of each density.
+    consider_endpoints : bool, default=False
+        For the univariate bandwidth rule: bounds count as neighbours.
+    """
+
+    def __init__(
+        self,
+        space,
+        seed=None,
+        *,
+        n_startup_trials=10,
+        gamma=default_gamma,
+        multivariate=True,
+        n_ei_candidates=24,
+        prior_weight=1.0,
+        consider_endpoints=False,
+    ):
+        super().__init__(space, seed)
+        self.n_startup_trials = n_startup_trials
+        self.gamma = gamma
+        self.multivariate = multivariate
+        self.n_ei_candidates = n_ei_candidates
+        self.prior_weight = prior_weight
+        self.consider_endpoints = consider_endpoints
+
+    def ask(self, n_points=1):
+        pending = []
+        for _ in range(n_points):
+            if len(self.points) + len(pending) < self.n_startup_trials:
+                point = self.space.sample(1, self.rng)[0]
+            else:
+                point = self._propose(pending)
+            pending.append(point)
+        return pending
+
+    def _split(self, n_pending):
+        """Boolean mask of the good observations among the told ones."""
+        losses = np.asarray(self.losses, dtype=float)
+        n_good = min(self.gamma(len(losses) + n_pending), int(np.isfinite(losses).sum()))
+        good = np.zeros(len(losses), dtype=bool)
+        good[np.argsort(losses, kind="stable")[:n_good]] = True
+        return good
+
+    def _propose(self, pending):
+        good = self._split(len(pending))
+        points = self.points + pending
+        good = np.append(good, np.zeros(len(pending), dtype=bool))  # liars are bad
+        branches = np.array([p.branch for p in points])
+        n_branches = self.space.n_branches
+
+        # The branch choice: a categorical kernel over all observations.
+        def branch_logp(mask):
+            counts = np.bincount(branches[mask], minlength=n_branches).astype(float)
+            counts += self.prior_weight / n_branches
+            return np.log(counts / counts.sum())
+
+        l_branch, g_branch = branch_logp(good), branch_logp(~good)
+        n = self.n_ei_candidates
+        if n_branches > 1:
+            candidate_branches = self.rng.choice(n_branches, size=n, p=np.exp(l_branch))
+        else:
+            candidate_branches = np.zeros(n, dtype=int)
+
+        best_point, best_score = None, -np.inf
+        for b in np.unique(candidate_branches):
+            dims = self.space.branches[b].dimensions
+            in_branch = branches == b
+            x_branch = np.array(
+                [p.x for p, keep in zip(points, in_branch) if keep], dtype=float
+            ).reshape(int(in_branch.sum()), len(dims))
+            l_density = self._density(x_branch[good[in_branch]], dims)
+            g_density = self._density(x_branch[~good[in_branch]], dims)
+            count = int((candidate_branches == b).sum())
+            candidates = l_density.sample(count, self.rng)
+            for j, dim in enumerate(dims):
+                candidates[:, j] = dim.canonical_unit(candidates[:, j])
+            scores = (
+                l_branch[b] - g_branch[b]
+                + l_density.log_pdf(candidates)
+                - g_density.log_pdf(candidates)
+            )
+            i = int(np.argmax(scores))
+            if scores[i] > best_score:
+                best_score = scores[i]
+                best_point = Point(int(b), candidates[i])
+        return best_point
+
+    def _density(self, observations, dimensions):
+        return ParzenEstimator(
+            observations,
+            dimensions,
+            prior_weight=self.prior_weight,
+            multivariate=self.multivariate,
+            consider_endpoints=self.consider_endpoints,
+        )

@@ -1,0 +1,153 @@
+"""Test functions with a known optimum, as scikit-learn estimators.
+
+:class:`FunctionEstimator` costs nothing to fit and scores minus the value
+of a test function at its parameters, so that a search can be checked
+against the known optimum (and its overhead measured apart from fitting).
+
+>>> from sk_hpo.testing import FUNCTIONS, FunctionEstimator
+>>> problem = FUNCTIONS["branin"]
+>>> est = FunctionEstimator("branin", x0=-3.14159265, x1=12.275).fit([[0], [1]], [0, 1])
+>>> round(-est.score(None, None), 4) == round(problem.optimum, 4)
+True
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ._space import Categorical, Integer, Real
+
+_MIXED_CATEGORY_COST = {"a": 1.0, "b": 0.0, "c": 0.5, "d": 2.0}
+
+
+def branin(x0, x1):
+    """Branin-Hoo on [-5, 10] x [0, 15]; minimum 0.397887 at three points."""
+    b, c, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 1 / (8 * np.pi)
+    return (x1 - b * x0**2 + c * x0 - 6) ** 2 + 10 * (1 - t) * np.cos(x0) + 10
+
+
+_H6_A = np.array(
+    [
+        [10, 3, 17, 3.5, 1.7, 8],
+        [0.05, 10, 17, 0.1, 8, 14],
+        [3, 3.5, 1.7, 10, 17, 8],
+        [17, 8, 0.05, 10, 0.1, 14],
+    ]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
+_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+
+
+def hartmann6(*x):
+    """Hartmann-6 on [0, 1]^6; minimum -3.32237."""
+    x = np.asarray(x, dtype=float)
+    return -float(_H6_ALPHA @ np.exp(-np.sum(_H6_A * (x - _H6_P) ** 2, axis=1)))
+
+
+def rosenbrock(*x):
+    """Rosenbrock on [-2, 2]^d; minimum 0 at (1, ..., 1)."""
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+def levy(*x):
+    """Levy on [-10, 10]^d; minimum 0 at (1, ..., 1)."""
+    w = 1 + (np.asarray(x, dtype=float) - 1) / 4
+    head = np.sin(np.pi * w[0]) ** 2
+    body = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(np.pi * w[:-1] + 1) ** 2))
+    tail = (w[-1] - 1) ** 2 * (1 + np.sin(2 * np.pi * w[-1]) ** 2)
+    return float(head + body + tail)
+
+
+def mixed(x0, n0, c0):
+    """A log-scaled real, an integer and a category; minimum 0.
+
+    The optimum is ``x0 = 10 ** 1.5``, ``n0 = 17``, ``c0 = "b"``.
+    """
+    return (np.log10(x0) - 1.5) ** 2 + ((n0 - 17) / 10) ** 2 + _MIXED_CATEGORY_COST[c0]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A test function, its search space and its optimum (minimum) value."""
+
+    function: object
+    search_space: dict
+    optimum: float
+
+    def __call__(self, params):
+        return float(self.function(*(params[name] for name in self.search_space)))
+
+
+FUNCTIONS = {
+    "branin": Problem(branin, {"x0": Real(-5.0, 10.0), "x1": Real(0.0, 15.0)}, 0.397887),
+    "hartmann6": Problem(hartmann6, {f"x{i}": Real(0.0, 1.0) for i in range(6)}, -3.32237),
+    "rosenbrock10": Problem(rosenbrock, {f"x{i}": Real(-2.0, 2.0) for i in range(10)}, 0.0),
+    "levy10": Problem(levy, {f"x{i}": Real(-10.0, 10.0) for i in range(10)}, 0.0),
+    "mixed": Problem(
+        mixed,
+        {
+            "x0": Real(1e-3, 1e3, prior="log-uniform"),
+            "n0": Integer(1, 50),
+            "c0": Categorical(list(_MIXED_CATEGORY_COST)),
+        },
+        0.0,
+    ),
+}
+
+
+class FunctionEstimator(BaseEstimator):
+    """An estimator whose score is minus a test function of its parameters.
+
+    ``fit`` does nothing, so searching it measures the search itself.
+
+    Parameters
+    ----------
+    function : str
+        A key of :data:`FUNCTIONS`.
+    x0, ..., x9 : float
+        Real arguments; the function uses as many as it takes.
+    n0 : int
+        Integer argument (``mixed``).
+    c0 : str
+        Categorical argument (``mixed``).
+    """
+
+    def __init__(
+        self, function="branin", x0=0.0, x1=0.0, x2=0.0, x3=0.0, x4=0.0,
+        x5=0.0, x6=0.0, x7=0.0, x8=0.0, x9=0.0, n0=1, c0="a",
+    ):  # fmt: skip
+        self.function = function
+        self.x0, self.x1, self.x2, self.x3, self.x4 = x0, x1, x2, x3, x4
+        self.x5, self.x6, self.x7, self.x8, self.x9 = x5, x6, x7, x8, x9
+        self.n0 = n0
+        self.c0 = c0
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def value(self):
+        """The test function at the current parameters."""
+        problem = FUNCTIONS[self.function]
+        params = self.get_params()
+        return problem({name: params[name] for name in problem.search_space})
+
+    def score(self, X, y=None):
+        return -self.value()
+
+    def predict(self, X):
+        return np.full(len(X), self.score(X))
+
+
+def dummy_data(n_samples=4):
+    """Data to fit a :class:`FunctionEstimator` on (it is ignored)."""
+    return np.zeros((n_samples, 1)), np.arange(n_samples) % 2
