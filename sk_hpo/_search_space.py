@@ -68,13 +68,13 @@ class SearchSpace:
         return sum(branch.size for branch in self.branches)
 
     def sample(self, n, rng):
-        """``n`` points drawn from the prior; the branch is drawn uniformly."""
+        """``n`` canonical points drawn from the prior; the branch uniformly."""
         branches = rng.integers(self.n_branches, size=n)
         points = []
         for b in branches:
             dims = self.branches[b].dimensions
             x = np.array([dim.sample_unit(1, rng)[0] for dim in dims], dtype=float)
-            points.append(Point(int(b), x))
+            points.append(self.canonical(Point(int(b), x)))
         return points
 
     def canonical(self, point):
