@@ -170,7 +170,7 @@ class _SearchRun:
         for _ in range(_RANDOM_TRIES * (n_wanted - len(batch))):
             if len(self.known) + len(batch) >= self.space.size:
                 break
-            point = self.space.canonical(self.space.sample(1, self.fallback_rng)[0])
+            point = self.space.sample(1, self.fallback_rng)[0]
             key = self.space.key(point)
             if key not in self.known and key not in batch_keys:
                 batch.append(point)

@@ -1,8 +1,9 @@
 """A real search on scikit-learn's bundled digits data: ``python -m sk_hpo.demo``.
 
-Searches jointly over two alternative models in one pipeline (an SVM and a
-logistic regression, each with its own parameters), prints progress after
-every batch, then the best parameters and the held-out accuracy.
+Searches jointly, with TPE, over alternative models in one pipeline (an RBF
+SVM, a logistic regression, a polynomial SVM, each with its own parameters),
+prints progress after every batch, then the best parameters and the
+held-out accuracy.
 """
 
 import argparse
@@ -14,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from . import Categorical, Integer, RandomSearchCV, Real
+from . import Categorical, Integer, Real, TPESearchCV
 
 
 def main(argv=None):
@@ -46,7 +47,7 @@ def main(argv=None):
             "clf__C": Real(1e-2, 1e2, prior="log-uniform"),
         },
     ]
-    search = RandomSearchCV(
+    search = TPESearchCV(
         pipeline,
         search_spaces,
         n_iter=args.n_iter,

@@ -14,7 +14,7 @@ True
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, RegressorMixin
 
 from ._space import Categorical, Integer, Real
 
@@ -104,7 +104,7 @@ FUNCTIONS = {
 }
 
 
-class FunctionEstimator(BaseEstimator):
+class FunctionEstimator(RegressorMixin, BaseEstimator):
     """An estimator whose score is minus a test function of its parameters.
 
     ``fit`` does nothing, so searching it measures the search itself.

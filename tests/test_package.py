@@ -27,7 +27,7 @@ def test_demo_runs_a_real_search(capsys):
 
     search = demo.main(["--n-iter", "4", "--n-jobs", "1"])
     out = capsys.readouterr().out
-    assert "[RandomSearchCV] 4/4 candidates" in out
+    assert "[TPESearchCV] 4/4 candidates" in out
     assert "Best parameters:" in out and "Held-out accuracy" in out
     assert search.best_score_ > 0.5
 

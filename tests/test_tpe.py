@@ -133,7 +133,7 @@ def test_same_seed_same_proposals():
 
 
 def test_default_gamma_grows_with_observations_up_to_a_cap():
-    assert [default_gamma(n) for n in (1, 10, 11, 100, 1000)] == [1, 1, 2, 10, 25]
+    assert [default_gamma(n) for n in (1, 7, 8, 100, 1000)] == [1, 2, 2, 15, 25]
 
 
 def test_parzen_estimator_is_a_density():

@@ -1,0 +1,323 @@
+"""Run the benchmark: ``python -m benchmarks.run [--quick]``.
+
+Suites (all by default):
+
+- quality: every method on every task, same budgets and seeds; the best
+  CV score after each budget, normalised per task so that 0 is the median
+  of random search at that budget and 100 the best score known.  Also the
+  time each search spent outside fitting models.
+- overhead: a 10-dimensional function whose estimator costs nothing to
+  fit; the time per candidate at 10, 50, 100 and 200 candidates, and the
+  wall time relative to RandomizedSearchCV.
+
+Results go to ``benchmarks/results/`` as JSON (raw) and Markdown (tables).
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+from joblib import Parallel, delayed  # noqa: E402
+
+from . import methods as M  # noqa: E402
+from .tasks import get_tasks, normalised  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _one_run(method, task, n_iter, seed, n_jobs=1, n_points=1):
+    import warnings
+
+    warnings.simplefilter("ignore")
+    try:
+        out = M.run(method, task, n_iter, seed, n_jobs=n_jobs, n_points=n_points)
+    except M.Unavailable as exc:
+        return {"method": method, "task": task.name, "seed": seed, "error": str(exc)}
+    except Exception as exc:  # a peer that crashes is a result to report
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return {"method": method, "task": task.name, "seed": seed, "error": error}
+    scores = np.asarray(out["scores"], dtype=float)
+    return {
+        "method": method,
+        "task": task.name,
+        "seed": seed,
+        "scores": [None if not np.isfinite(s) else float(s) for s in scores],
+        "wall": out["wall"],
+        "fit": out["fit"],
+    }
+
+
+def _best_after(scores, budget):
+    values = np.array([np.nan if s is None else s for s in scores[:budget]], dtype=float)
+    return np.nanmax(values) if np.isfinite(values).any() else np.nan
+
+
+def quality(tasks, methods, budgets, seeds, n_jobs, extra_jobs=()):
+    """All runs of the quality suite; ``extra_jobs`` share the same workers."""
+    jobs = [delayed(_one_run)(m, t, max(budgets), s) for t in tasks for m in methods for s in seeds]
+    # The longest jobs first, so that the two workers finish together.
+    out = Parallel(n_jobs=n_jobs, verbose=5)(list(extra_jobs) + jobs)
+    return out[len(extra_jobs) :], out[: len(extra_jobs)]
+
+
+def quality_table(tasks, methods, budgets, runs):
+    table = {}
+    for task in tasks:
+        task_runs = [r for r in runs if r["task"] == task.name and "scores" in r]
+        optimum = task.optimum
+        if optimum is None:
+            optimum = max(_best_after(r["scores"], max(budgets)) for r in task_runs)
+        for budget in budgets:
+            random_best = [
+                _best_after(r["scores"], budget) for r in task_runs if r["method"] == M.BASELINE
+            ]
+            random_median = float(np.median(random_best))
+            for method in methods:
+                mine = [r for r in task_runs if r["method"] == method]
+                if not mine:
+                    continue
+                values = [
+                    normalised(_best_after(r["scores"], budget), random_median, optimum)
+                    for r in mine
+                ]
+                table[(task.name, method, budget)] = {
+                    # The median over seeds: one unlucky seed of a skewed
+                    # task would otherwise outweigh the rest.
+                    "normalised": float(np.nanmedian(values)),
+                    "normalised_mean": float(np.nanmean(values)),
+                    "best": float(np.nanmean([_best_after(r["scores"], budget) for r in mine])),
+                    "overhead": float(np.mean([r["wall"] - r["fit"] for r in mine])),
+                    "wall": float(np.mean([r["wall"] for r in mine])),
+                }
+    return table
+
+
+# Candidates beyond which a method's overhead run is not extended: its time
+# per candidate grows with the cube of the candidates, and one run to 200
+# (about 750 s on 2 cores) would not fit the full suite's time limit.
+OVERHEAD_CAP = {"skopt.BayesSearchCV": 100}
+
+
+def _overhead_run(method, n_iter):
+    """One search of ``n_iter`` candidates with timestamps of every fit."""
+    from .tasks import _synthetic
+
+    task = _synthetic("levy10", quick=True)
+    task.make_estimator = lambda: M.TimedFunctionEstimator("levy10")
+    fits = M.TimedFunctionEstimator.fit_times
+    del fits[:]
+    run = _one_run(method, task, n_iter, 0)
+    n_splits = task.cv.get_n_splits()
+    run["starts"] = [t - fits[0] for t in fits[::n_splits]] if fits else []
+    return run
+
+
+def overhead(methods, sizes):
+    """Jobs measuring the time per candidate at each of ``sizes``."""
+    # A few candidates past the last size, for the window around it.
+    return [
+        delayed(_overhead_run)(method, min(max(sizes), OVERHEAD_CAP.get(method, max(sizes))) + 5)
+        for method in methods
+    ]
+
+
+def _overhead_table(runs, sizes):
+    table = {}
+    for run in runs:
+        starts = np.asarray(run.get("starts", []))
+        for n in sizes:
+            if len(starts) <= n:
+                continue
+            window = np.diff(starts[max(1, n - 5) : n + 5])
+            table[(run["method"], n)] = {
+                "per_candidate": float(np.mean(window)),
+                "elapsed": float(starts[n]),
+            }
+    return table
+
+
+def parallel(tasks, methods, budget, seeds):
+    """Each method sequential and with 2 workers (2 candidates per batch)."""
+    runs = []
+    for task in tasks:
+        for method in methods:
+            for seed in seeds:
+                for n_jobs in (1, 2):
+                    run = _one_run(method, task, budget, seed, n_jobs=n_jobs, n_points=n_jobs)
+                    run["n_jobs"] = n_jobs
+                    runs.append(run)
+    table = {}
+    for task in tasks:
+        ok = [r for r in runs if r["task"] == task.name and "scores" in r]
+        optimum = task.optimum
+        if optimum is None:
+            optimum = max(_best_after(r["scores"], budget) for r in ok)
+        random_median = float(np.median(
+            [_best_after(r["scores"], budget) for r in ok
+             if r["method"] == M.BASELINE and r["n_jobs"] == 1]))
+        for method in methods:
+            for n_jobs in (1, 2):
+                mine = [r for r in ok if r["method"] == method and r["n_jobs"] == n_jobs]
+                if mine:
+                    table[(task.name, method, n_jobs)] = {
+                        "normalised": float(np.nanmedian([
+                            normalised(_best_after(r["scores"], budget), random_median, optimum)
+                            for r in mine])),
+                        "wall": float(np.mean([r["wall"] for r in mine])),
+                    }
+    return runs, table
+
+
+def _markdown_errors(runs):
+    failures = {}
+    for r in runs:
+        if "error" in r:
+            failures.setdefault((r["method"], r["error"]), []).append(f"{r['task']}/{r['seed']}")
+    return "".join(
+        f"\n- {method} failed on {len(where)} run(s) ({', '.join(where[:4])}"
+        f"{', ...' if len(where) > 4 else ''}): {error}"
+        for (method, error), where in sorted(failures.items())
+    )
+
+
+def _markdown_parallel(tasks, methods, budget, table):
+    lines = [f"\n### {budget} candidates, sequential against n_jobs=2 with n_points=2 "
+             "(wall seconds, normalised score)\n",
+             "| task | method | wall n_jobs=1 | wall n_jobs=2 | speed-up | score n_jobs=1 | score n_jobs=2 |",
+             "|---|---|---|---|---|---|---|"]
+    for task in tasks:
+        for method in methods:
+            one, two = table.get((task.name, method, 1)), table.get((task.name, method, 2))
+            if one and two:
+                lines.append(
+                    f"| {task.name} | {method} | {one['wall']:.1f} | {two['wall']:.1f} | "
+                    f"{one['wall'] / two['wall']:.2f} | {one['normalised']:.1f} | "
+                    f"{two['normalised']:.1f} |")
+    return "\n".join(lines)
+
+
+def _markdown_quality(tasks, methods, budgets, table, seeds):
+    lines = []
+    for budget in budgets:
+        lines.append(f"\n### Normalised score at {budget} candidates "
+                     f"(median over {len(seeds)} seeds; 0 = median random search, 100 = best known)\n")
+        present = [m for m in methods if any((t.name, m, budget) in table for t in tasks)]
+        lines.append("| task | " + " | ".join(present) + " |")
+        lines.append("|---" * (len(present) + 1) + "|")
+        for task in tasks:
+            cells = [f"{table[(task.name, m, budget)]['normalised']:.1f}"
+                     if (task.name, m, budget) in table else "n/a" for m in present]
+            lines.append(f"| {task.name} | " + " | ".join(cells) + " |")
+        means = []
+        for m in present:
+            values = [table[(t.name, m, budget)]["normalised"] for t in tasks
+                      if (t.name, m, budget) in table]
+            means.append(f"**{np.nanmean(values):.1f}**")
+        lines.append("| **mean over tasks** | " + " | ".join(means) + " |")
+    budget = max(budgets)
+    present = [m for m in methods if any((t.name, m, budget) in table for t in tasks)]
+    lines.append(f"\n### Seconds outside model fitting per search of {budget} candidates "
+                 "(wall time minus fit and score times; mean over tasks and seeds)\n")
+    lines.append("| method | overhead s | ratio to OptunaSearchCV | wall s |")
+    lines.append("|---|---|---|---|")
+    ref = np.mean([table[(t.name, "OptunaSearchCV", budget)]["overhead"] for t in tasks
+                   if (t.name, "OptunaSearchCV", budget) in table] or [np.nan])
+    for m in present:
+        over = np.mean([table[(t.name, m, budget)]["overhead"] for t in tasks
+                        if (t.name, m, budget) in table])
+        wall = np.mean([table[(t.name, m, budget)]["wall"] for t in tasks
+                        if (t.name, m, budget) in table])
+        lines.append(f"| {m} | {over:.2f} | {over / ref:.2f} | {wall:.2f} |")
+    return "\n".join(lines)
+
+
+def _markdown_overhead(methods, sizes, table):
+    lines = ["\n### Seconds per candidate on levy10 (an estimator that costs nothing to "
+             "fit, cv=2): the mean gap between candidates around the n-th\n"]
+    present = [m for m in methods if any((m, n) in table for n in sizes)]
+    lines.append("| method | " + " | ".join(f"at {n}" for n in sizes) +
+                 f" | time to {max(sizes)} | ratio to {M.BASELINE} |")
+    lines.append("|---" * (len(sizes) + 3) + "|")
+    last = max(n for n in sizes if (M.BASELINE, n) in table) if table else None
+    floor = table.get((M.BASELINE, last), {}).get("elapsed", np.nan)
+    for m in present:
+        cells = [f"{table[(m, n)]['per_candidate'] * 1000:.1f} ms" if (m, n) in table else
+                 f"not run (capped at {OVERHEAD_CAP.get(m)})" for n in sizes]
+        elapsed = table.get((m, last), {}).get("elapsed", np.nan)
+        total = f"{elapsed:.2f} s | {elapsed / floor:.2f}" if np.isfinite(elapsed) else "n/a | n/a"
+        lines.append(f"| {m} | " + " | ".join(cells) + f" | {total} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few tasks and seeds (< 3 min)")
+    parser.add_argument("--suites", default=None,
+                        help="comma-separated: quality, overhead, parallel "
+                        "(default: all; quick: quality, overhead)")
+    parser.add_argument("--tasks", nargs="*", help="task names (default: all of the mode)")
+    parser.add_argument("--methods", nargs="*", default=list(M.METHODS))
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--n-jobs", type=int, default=2, help="runs in parallel")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    quick = args.quick
+    tasks = get_tasks(args.tasks, quick=quick)
+    seeds = list(range(args.seeds if args.seeds else (3 if quick else 5)))
+    budgets = [30] if quick else [30, 60]
+    sizes = [10, 50] if quick else [10, 50, 100, 200]
+    mode = "quick" if quick else "full"
+    suites = (args.suites or ("quality,overhead" if quick else "quality,overhead,parallel"))
+    suites = suites.split(",")
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = [f"# sk_hpo benchmark ({mode})\n",
+              f"Python {platform.python_version()}, {os.cpu_count()} cores, "
+              f"{time.strftime('%Y-%m-%d')}; `python -m benchmarks.run{' --quick' if quick else ''}`."]
+    raw = {"mode": mode, "seeds": seeds, "budgets": budgets}
+    started = time.perf_counter()
+
+    overhead_jobs = overhead(args.methods, sizes) if "overhead" in suites else []
+    t0 = time.perf_counter()
+    runs, overhead_runs = quality(
+        tasks if "quality" in suites else [], args.methods, budgets, seeds, args.n_jobs,
+        overhead_jobs,
+    )
+    if "quality" in suites:
+        raw["quality"] = runs
+        table = quality_table(tasks, args.methods, budgets, runs)
+        report.append("\n## Sample efficiency")
+        report.append(_markdown_quality(tasks, args.methods, budgets, table, seeds))
+        report.append(_markdown_errors(runs))
+    if "overhead" in suites:
+        raw["overhead"] = overhead_runs
+        report.append("\n## Overhead")
+        report.append(_markdown_overhead(args.methods, sizes, _overhead_table(overhead_runs, sizes)))
+        report.append(_markdown_errors(overhead_runs))
+    report.append(f"\n(quality and overhead suites: {time.perf_counter() - t0:.0f} s)")
+    if "parallel" in suites:
+        t0 = time.perf_counter()
+        parallel_tasks = get_tasks(["svm-synthetic-acc", "hgb-diabetes-mse"])
+        runs, table = parallel(parallel_tasks, args.methods, 30, seeds[:3])
+        raw["parallel"] = runs
+        report.append("\n## Parallel")
+        report.append(_markdown_parallel(parallel_tasks, args.methods, 30, table))
+        report.append(_markdown_errors(runs))
+        report.append(f"\n(suite time {time.perf_counter() - t0:.0f} s)")
+
+    text = "\n".join(report) + f"\n\nTotal {time.perf_counter() - started:.0f} s.\n"
+    (args.out / f"{mode}.md").write_text(text)
+    (args.out / f"{mode}.json").write_text(json.dumps(raw, indent=1))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
