@@ -256,6 +256,20 @@ def _markdown_overhead(methods, sizes, table):
     return "\n".join(lines)
 
 
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ["sk_hpo", "scikit-learn", "numpy", "scipy", "optuna", "optuna-integration",
+             "scikit-optimize", "sklearn-genetic-opt"]
+    found = [f"Python {platform.python_version()}"]
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few tasks and seeds (< 3 min)")
@@ -279,9 +293,9 @@ def main(argv=None):
     suites = suites.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     report = [f"# sk_hpo benchmark ({mode})\n",
-              f"Python {platform.python_version()}, {os.cpu_count()} cores, "
-              f"{time.strftime('%Y-%m-%d')}; `python -m benchmarks.run{' --quick' if quick else ''}`."]
-    raw = {"mode": mode, "seeds": seeds, "budgets": budgets}
+              f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
+              f"`python -m benchmarks.run{' --quick' if quick else ''}`; {_versions()}."]
+    raw = {"mode": mode, "seeds": seeds, "budgets": budgets, "versions": _versions()}
     started = time.perf_counter()
 
     overhead_jobs = overhead(args.methods, sizes) if "overhead" in suites else []

@@ -43,7 +43,6 @@ class BaseModelSearchCV(BaseSearchCV):
         "callbacks": [callable, list, tuple, None],
     }
 
-    @abstractmethod
     def __init__(
         self,
         estimator,

@@ -109,41 +109,6 @@ class RandomSearchCV(BaseModelSearchCV):
     5
     """
 
-    def __init__(
-        self,
-        estimator,
-        search_spaces,
-        *,
-        n_iter=50,
-        scoring=None,
-        n_jobs=None,
-        n_points=1,
-        refit=True,
-        cv=None,
-        verbose=0,
-        pre_dispatch="2*n_jobs",
-        random_state=None,
-        error_score=np.nan,
-        return_train_score=False,
-        callbacks=None,
-    ):
-        super().__init__(
-            estimator,
-            search_spaces,
-            n_iter=n_iter,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            n_points=n_points,
-            refit=refit,
-            cv=cv,
-            verbose=verbose,
-            pre_dispatch=pre_dispatch,
-            random_state=random_state,
-            error_score=error_score,
-            return_train_score=return_train_score,
-            callbacks=callbacks,
-        )
-
     def _make_optimizer(self, space, seed):
         return RandomSampler(space, seed)
 

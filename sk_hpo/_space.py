@@ -84,7 +84,72 @@ def _check_prior(prior, owner):
         )
 
 
-class Real(Dimension):
+class _Range(Dimension):
+    """A numeric interval ``[low, high]``, searched on a linear or log scale."""
+
+    _bound_type = numbers.Real
+    _bound_word = "real numbers"
+
+    def __init__(self, low, high, prior="uniform", name=None):
+        self.low = low
+        self.high = high
+        self.prior = prior
+        self.name = name
+
+    def _validate(self):
+        owner = f"{type(self).__name__}({self.low!r}, {self.high!r})"
+        for bound in (self.low, self.high):
+            if not isinstance(bound, self._bound_type) or isinstance(bound, bool):
+                raise TypeError(f"{owner}: bounds must be {self._bound_word}, got {bound!r}.")
+            if not math.isfinite(bound):
+                raise ValueError(f"{owner}: bounds must be finite, got {bound!r}.")
+        _check_prior(self.prior, owner)
+        if not self.low < self.high:
+            raise ValueError(f"{owner}: low must be < high.")
+        if self.prior == "log-uniform" and not self._log_low_ok():
+            raise ValueError(
+                f"{owner}: prior='log-uniform' needs {self._log_low_rule}, got low={self.low!r}."
+            )
+
+    def _transform(self, values):
+        values = np.asarray(values, dtype=float)
+        return np.log(values) if self.prior == "log-uniform" else values
+
+    def _edges(self):
+        """The interval's ends on the searched scale."""
+        self.check()
+        return self._transform(self._span())
+
+    def to_unit(self, values):
+        lo, hi = self._edges()
+        return (self._transform(values) - lo) / (hi - lo)
+
+    def _decode(self, unit):
+        lo, hi = self._edges()
+        t = lo + np.clip(np.asarray(unit, dtype=float), 0.0, 1.0) * (hi - lo)
+        return np.exp(t) if self.prior == "log-uniform" else t
+
+    def __contains__(self, value):
+        return (
+            isinstance(value, self._bound_type)
+            and not isinstance(value, bool)
+            and self.low <= value <= self.high
+        )
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.low!r}, {self.high!r}, prior={self.prior!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.low, self.high, self.prior) == (
+            other.low,
+            other.high,
+            other.prior,
+        )
+
+    __hash__ = None
+
+
+class Real(_Range):
     """A real-valued dimension on ``[low, high]``.
 
     Parameters
@@ -105,62 +170,19 @@ class Real(Dimension):
     1.0
     """
 
-    def __init__(self, low, high, prior="uniform", name=None):
-        self.low = low
-        self.high = high
-        self.prior = prior
-        self.name = name
+    _log_low_rule = "low > 0"
 
-    def _validate(self):
-        owner = f"Real({self.low!r}, {self.high!r})"
-        for bound in (self.low, self.high):
-            if not isinstance(bound, numbers.Real) or isinstance(bound, bool):
-                raise TypeError(f"{owner}: bounds must be real numbers, got {bound!r}.")
-            if not math.isfinite(bound):
-                raise ValueError(f"{owner}: bounds must be finite, got {bound!r}.")
-        _check_prior(self.prior, owner)
-        if not self.low < self.high:
-            raise ValueError(f"{owner}: low must be < high.")
-        if self.prior == "log-uniform" and self.low <= 0:
-            raise ValueError(
-                f"{owner}: prior='log-uniform' needs low > 0, got low={self.low!r}."
-            )
+    def _log_low_ok(self):
+        return self.low > 0
 
-    def _transform(self, values):
-        values = np.asarray(values, dtype=float)
-        return np.log(values) if self.prior == "log-uniform" else values
-
-    def _bounds(self):
-        self.check()
-        return self._transform([self.low, self.high])
-
-    def to_unit(self, values):
-        lo, hi = self._bounds()
-        return (self._transform(values) - lo) / (hi - lo)
+    def _span(self):
+        return [self.low, self.high]
 
     def from_unit(self, unit):
-        lo, hi = self._bounds()
-        t = lo + np.clip(np.asarray(unit, dtype=float), 0.0, 1.0) * (hi - lo)
-        values = np.exp(t) if self.prior == "log-uniform" else t
-        return np.clip(values, self.low, self.high)
-
-    def __contains__(self, value):
-        return isinstance(value, numbers.Real) and self.low <= value <= self.high
-
-    def __repr__(self):
-        return f"Real({self.low!r}, {self.high!r}, prior={self.prior!r})"
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.low, self.high, self.prior) == (
-            other.low,
-            other.high,
-            other.prior,
-        )
-
-    __hash__ = None
+        return np.clip(self._decode(unit), self.low, self.high)
 
 
-class Integer(Dimension):
+class Integer(_Range):
     """An integer dimension on ``[low, high]``, both included.
 
     Each integer owns an equal share of the unit interval (of its logarithm
@@ -184,65 +206,23 @@ class Integer(Dimension):
     7
     """
 
-    def __init__(self, low, high, prior="uniform", name=None):
-        self.low = low
-        self.high = high
-        self.prior = prior
-        self.name = name
+    _bound_type = numbers.Integral
+    _bound_word = "integers"
+    _log_low_rule = "low >= 1"
 
-    def _validate(self):
-        owner = f"Integer({self.low!r}, {self.high!r})"
-        for bound in (self.low, self.high):
-            if not isinstance(bound, numbers.Integral) or isinstance(bound, bool):
-                raise TypeError(f"{owner}: bounds must be integers, got {bound!r}.")
-        _check_prior(self.prior, owner)
-        if not self.low < self.high:
-            raise ValueError(f"{owner}: low must be < high.")
-        if self.prior == "log-uniform" and self.low < 1:
-            raise ValueError(
-                f"{owner}: prior='log-uniform' needs low >= 1, got low={self.low!r}."
-            )
+    def _log_low_ok(self):
+        return self.low >= 1
 
     @property
     def n_levels(self):
         return int(self.high) - int(self.low) + 1
 
-    def _edges(self):
-        self.check()
-        # Each integer k covers [k - 0.5, k + 0.5] (on the log scale if log prior).
-        lo, hi = self.low - 0.5, self.high + 0.5
-        return (math.log(lo), math.log(hi)) if self.prior == "log-uniform" else (lo, hi)
-
-    def to_unit(self, values):
-        values = np.asarray(values, dtype=float)
-        lo, hi = self._edges()
-        t = np.log(values) if self.prior == "log-uniform" else values
-        return (t - lo) / (hi - lo)
+    def _span(self):
+        # Integer k covers [k - 0.5, k + 0.5] (on the log scale with a log prior).
+        return [self.low - 0.5, self.high + 0.5]
 
     def from_unit(self, unit):
-        lo, hi = self._edges()
-        t = lo + np.clip(np.asarray(unit, dtype=float), 0.0, 1.0) * (hi - lo)
-        values = np.exp(t) if self.prior == "log-uniform" else t
-        return np.clip(np.round(values), self.low, self.high).astype(np.int64)
-
-    def __contains__(self, value):
-        return (
-            isinstance(value, numbers.Integral)
-            and not isinstance(value, bool)
-            and self.low <= value <= self.high
-        )
-
-    def __repr__(self):
-        return f"Integer({self.low!r}, {self.high!r}, prior={self.prior!r})"
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.low, self.high, self.prior) == (
-            other.low,
-            other.high,
-            other.prior,
-        )
-
-    __hash__ = None
+        return np.clip(np.round(self._decode(unit)), self.low, self.high).astype(np.int64)
 
 
 class Categorical(Dimension):
