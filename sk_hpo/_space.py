@@ -106,7 +106,8 @@ class _Range(Dimension):
         _check_prior(self.prior, owner)
         if not self.low < self.high:
             raise ValueError(f"{owner}: low must be < high.")
-        if self.prior == "log-uniform" and not self._log_low_ok():
+        # For integers, low > 0 is low >= 1; the rule is named as it reads best.
+        if self.prior == "log-uniform" and not self.low > 0:
             raise ValueError(
                 f"{owner}: prior='log-uniform' needs {self._log_low_rule}, got low={self.low!r}."
             )
@@ -128,13 +129,6 @@ class _Range(Dimension):
         lo, hi = self._edges()
         t = lo + np.clip(np.asarray(unit, dtype=float), 0.0, 1.0) * (hi - lo)
         return np.exp(t) if self.prior == "log-uniform" else t
-
-    def __contains__(self, value):
-        return (
-            isinstance(value, self._bound_type)
-            and not isinstance(value, bool)
-            and self.low <= value <= self.high
-        )
 
     def __repr__(self):
         return f"{type(self).__name__}({self.low!r}, {self.high!r}, prior={self.prior!r})"
@@ -172,9 +166,6 @@ class Real(_Range):
 
     _log_low_rule = "low > 0"
 
-    def _log_low_ok(self):
-        return self.low > 0
-
     def _span(self):
         return [self.low, self.high]
 
@@ -209,9 +200,6 @@ class Integer(_Range):
     _bound_type = numbers.Integral
     _bound_word = "integers"
     _log_low_rule = "low >= 1"
-
-    def _log_low_ok(self):
-        return self.low >= 1
 
     @property
     def n_levels(self):
@@ -323,13 +311,6 @@ class Categorical(Dimension):
 
     def value_key(self, value):
         return self.index(value)
-
-    def __contains__(self, value):
-        try:
-            self.index(value)
-        except ValueError:
-            return False
-        return True
 
     def __repr__(self):
         return f"Categorical({_describe(self.categories)})"
