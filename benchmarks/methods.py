@@ -51,6 +51,24 @@ def _fit_seconds(results, n_splits):
     )
 
 
+def _convert_space(task, peer, real, integer, categorical):
+    """The task's space in a peer's own types.
+
+    ``real`` and ``integer`` take ``(low, high, log)``; ``categorical`` takes
+    the list of categories.
+    """
+    space = {}
+    for name, dim in task.search_space.items():
+        if isinstance(dim, Categorical):
+            space[name] = categorical(list(dim.categories))
+        elif isinstance(dim, (Real, Integer)):
+            make = real if isinstance(dim, Real) else integer
+            space[name] = make(dim.low, dim.high, dim.prior == "log-uniform")
+        else:
+            raise Unavailable(f"no {peer} form for {dim!r}")
+    return space
+
+
 def _sklearn_style(search, task, n_iter):
     X, y = task.data()
     start = time.perf_counter()
@@ -92,16 +110,13 @@ def run_optuna(task, n_iter, seed, n_jobs=1, n_points=1):
         raise Unavailable(str(exc)) from None
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
-    def convert(dim):
-        if isinstance(dim, Real):
-            return FloatDistribution(dim.low, dim.high, log=dim.prior == "log-uniform")
-        if isinstance(dim, Integer):
-            return IntDistribution(dim.low, dim.high, log=dim.prior == "log-uniform")
-        if isinstance(dim, Categorical):
-            return CategoricalDistribution(list(dim.categories))
-        raise Unavailable(f"no Optuna form for {dim!r}")
-
-    space = {name: convert(dim) for name, dim in task.search_space.items()}
+    space = _convert_space(
+        task,
+        "Optuna",
+        real=lambda low, high, log: FloatDistribution(low, high, log=log),
+        integer=lambda low, high, log: IntDistribution(low, high, log=log),
+        categorical=CategoricalDistribution,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search = OptunaSearchCV(
@@ -132,16 +147,16 @@ def run_skopt(task, n_iter, seed, n_jobs=1, n_points=1):
     except ImportError as exc:
         raise Unavailable(str(exc)) from None
 
-    def convert(dim):
-        if isinstance(dim, Real):
-            return skopt.space.Real(dim.low, dim.high, prior=dim.prior)
-        if isinstance(dim, Integer):
-            return skopt.space.Integer(dim.low, dim.high, prior=dim.prior)
-        if isinstance(dim, Categorical):
-            return skopt.space.Categorical(list(dim.categories))
-        raise Unavailable(f"no scikit-optimize form for {dim!r}")
+    def prior(log):
+        return "log-uniform" if log else "uniform"
 
-    space = {name: convert(dim) for name, dim in task.search_space.items()}
+    space = _convert_space(
+        task,
+        "scikit-optimize",
+        real=lambda low, high, log: skopt.space.Real(low, high, prior=prior(log)),
+        integer=lambda low, high, log: skopt.space.Integer(low, high, prior=prior(log)),
+        categorical=skopt.space.Categorical,
+    )
     search = BayesSearchCV(
         task.make_estimator(), space, n_iter=n_iter, scoring=task.scoring, cv=task.cv,
         refit=False, random_state=seed, n_jobs=n_jobs, n_points=n_points, error_score=np.nan,
@@ -163,18 +178,16 @@ def run_genetic(task, n_iter, seed, n_jobs=1, n_points=1):
     except ImportError as exc:
         raise Unavailable(str(exc)) from None
 
-    def convert(dim):
-        if isinstance(dim, Real):
-            return ga_space.Continuous(
-                dim.low, dim.high, distribution="log-uniform" if dim.prior == "log-uniform" else "uniform"
-            )
-        if isinstance(dim, Integer):
-            return ga_space.Integer(dim.low, dim.high)
-        if isinstance(dim, Categorical):
-            return ga_space.Categorical(list(dim.categories))
-        raise Unavailable(f"no sklearn-genetic-opt form for {dim!r}")
-
-    space = {name: convert(dim) for name, dim in task.search_space.items()}
+    # sklearn-genetic-opt's Integer has no log prior: it samples uniformly.
+    space = _convert_space(
+        task,
+        "sklearn-genetic-opt",
+        real=lambda low, high, log: ga_space.Continuous(
+            low, high, distribution="log-uniform" if log else "uniform"
+        ),
+        integer=lambda low, high, log: ga_space.Integer(low, high),
+        categorical=ga_space.Categorical,
+    )
     population = 10
     # eaMuPlusLambda evaluates the population, then one population per generation.
     generations = max(1, math.ceil(n_iter / population) - 1)
