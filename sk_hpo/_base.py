@@ -82,6 +82,14 @@ class BaseModelSearchCV(BaseSearchCV):
     def _make_optimizer(self, space, seed):
         """Return the ask/tell optimizer for ``space``, seeded with ``seed``."""
 
+    def _budget(self):
+        """Distinct candidates to evaluate."""
+        return self.n_iter
+
+    def _batch_size(self):
+        """Candidates proposed and evaluated together."""
+        return self.n_points
+
     def _run_search(self, evaluate_candidates):
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
@@ -108,6 +116,8 @@ class _SearchRun:
         self.fallback_rng = np.random.default_rng([seed, 1])
         self.known = {}  # candidate key -> loss
         self.scores = []  # optimised score of each candidate, nan if failed
+        self.batches = []  # index of the batch of each candidate
+        self.n_iter = search._budget()
         self.n_duplicates = 0
         self.n_failed = 0
         self.fit_results = None
@@ -116,14 +126,14 @@ class _SearchRun:
 
     def loop(self, callbacks):
         search = self.search
-        while len(self.scores) < search.n_iter:
-            n_wanted = min(search.n_points, search.n_iter - len(self.scores))
+        while len(self.scores) < self.n_iter:
+            n_wanted = min(search._batch_size(), self.n_iter - len(self.scores))
             points, twins = self._ask_new(n_wanted)
             if not points:
                 warnings.warn(
                     f"The search space has no new candidate left after "
                     f"{len(self.scores)} distinct candidates (of n_iter="
-                    f"{search.n_iter}); the search stops here.",
+                    f"{self.n_iter}); the search stops here.",
                     UserWarning,
                 )
                 break
@@ -181,7 +191,12 @@ class _SearchRun:
     def _evaluate(self, points):
         n_before = len(self.fit_results)
         candidates = [self.space.to_params(point) for point in points]
-        self.results = self.evaluate_candidates(candidates)
+        # An optimizer may add columns to cv_results_ (the generation of a GA).
+        more_results = getattr(self.optimizer, "more_results", None)
+        self.results = self.evaluate_candidates(
+            candidates, more_results=more_results(points) if more_results else None
+        )
+        batch = self.batches[-1] + 1 if self.batches else 0
         new_fits = self.fit_results[n_before:]
         n_splits = len(new_fits) // len(points)
         scores = np.asarray(self.results[self._score_key()][-len(points) :], float)
@@ -192,6 +207,7 @@ class _SearchRun:
             ok = not failed and np.isfinite(score)
             self.n_failed += failed
             self.scores.append(score if ok else np.nan)
+            self.batches.append(batch)
             loss = -score if ok else np.inf
             self.known[self.space.key(point)] = loss
             losses.append(loss)
@@ -211,7 +227,7 @@ class _SearchRun:
 
     def _check_all_failed(self):
         n_done = len(self.scores)
-        if self.n_failed == n_done and n_done >= min(FAILURE_PATIENCE, self.search.n_iter):
+        if self.n_failed == n_done and n_done >= min(FAILURE_PATIENCE, self.n_iter):
             raise_all_failed(self.fit_results, self.search.error_score)
 
     def _state(self):
@@ -224,8 +240,9 @@ class _SearchRun:
             best_score, best_params = np.nan, None
         return SearchState(
             n_evaluated=len(scores),
-            n_iter=self.search.n_iter,
+            n_iter=self.n_iter,
             scores=scores,
+            batches=np.asarray(self.batches, dtype=int),
             best_score=best_score,
             best_params=best_params,
             cv_results=self.results,

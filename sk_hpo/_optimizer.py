@@ -6,7 +6,14 @@ evaluation is told as ``numpy.inf``).  Every point proposed by ``ask`` is
 told back exactly once, possibly in a later batch.
 """
 
+import math
+
 import numpy as np
+from scipy.stats import qmc
+
+from ._search_space import Point
+
+INITIAL_POINT_GENERATORS = ("sobol", "halton", "lhs", "random")
 
 
 class Optimizer:
@@ -51,3 +58,31 @@ class RandomSampler(Optimizer):
 
     def ask(self, n_points=1):
         return self.space.sample(n_points, self.rng)
+
+
+def initial_design(space, n, rng, kind="sobol"):
+    """``n`` canonical points that cover ``space`` evenly.
+
+    One design over ``1 + (largest branch's dimensions)`` unit coordinates:
+    the first picks the branch, the next ones the coordinates of that
+    branch.  ``kind`` is a scrambled Sobol or Halton sequence, a Latin
+    hypercube, or independent uniform draws (``"random"``).
+    """
+    d = 1 + max(branch.n_dims for branch in space.branches)
+    seed = int(rng.integers(2**31))
+    if kind == "random":
+        design = rng.random((n, d))
+    elif kind == "sobol":
+        design = qmc.Sobol(d, scramble=True, seed=seed).random_base2(math.ceil(math.log2(n)))[:n]
+    elif kind == "halton":
+        design = qmc.Halton(d, scramble=True, seed=seed).random(n)
+    elif kind == "lhs":
+        design = qmc.LatinHypercube(d, seed=seed).random(n)
+    else:
+        raise ValueError(f"initial_point_generator={kind!r} is not one of {INITIAL_POINT_GENERATORS}.")
+    n_branches = space.n_branches
+    points = []
+    for u in design:
+        b = min(int(u[0] * n_branches), n_branches - 1)
+        points.append(space.canonical(Point(b, u[1 : 1 + space.branches[b].n_dims])))
+    return points

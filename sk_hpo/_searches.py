@@ -1,12 +1,17 @@
 """The public search classes: each wires one algorithm to the engine."""
 
 import numbers
+import re
+import warnings
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseModelSearchCV
-from ._optimizer import RandomSampler
+from ._bayes import ACQ_FUNCS, GPOptimizer
+from ._genetic import GeneticAlgorithm
+from ._optimizer import INITIAL_POINT_GENERATORS, RandomSampler
+from ._space import _describe
 from ._tpe import TPE, default_gamma
 
 _COMMON_PARAMETERS = """\
@@ -71,9 +76,28 @@ n_splits_, refit_time_, multimetric_, classes_, n_features_in_
         The ask/tell algorithm, with its ``points`` and ``losses``."""
 
 
-def _document(cls):
-    cls.__doc__ = cls.__doc__.format(common=_COMMON_PARAMETERS, attributes=_COMMON_ATTRIBUTES)
-    return cls
+def _common_parameters(**changes):
+    """``_COMMON_PARAMETERS`` with entries replaced, or dropped where None."""
+    entries = re.split(r"\n(?=    \w+ : )", _COMMON_PARAMETERS)
+    out = []
+    for entry in entries:
+        name = entry.split(" : ")[0].strip()
+        if name not in changes:
+            out.append(entry)
+        elif changes[name] is not None:
+            out.append(changes[name].rstrip("\n"))
+    return "\n".join(out)
+
+
+def _document(cls=None, **changes):
+    """Fill a search's docstring with the common parameters and attributes."""
+    def fill(cls):
+        cls.__doc__ = cls.__doc__.format(
+            common=_common_parameters(**changes), attributes=_COMMON_ATTRIBUTES
+        )
+        return cls
+
+    return fill(cls) if cls is not None else fill
 
 
 @_document
@@ -249,3 +273,451 @@ class TPESearchCV(BaseModelSearchCV):
             prior_weight=self.prior_weight,
             consider_endpoints=self.consider_endpoints,
         )
+
+
+# scikit-optimize's ``optimizer_kwargs`` and what each becomes here.
+_SKOPT_KEYS = {
+    "n_initial_points": "n_initial_points",
+    "initial_point_generator": "initial_point_generator",
+    "acq_func": "acq_func",
+    "acq_func_kwargs": None,  # {"xi", "kappa"}
+    "acq_optimizer": None,  # "auto", "lbfgs", "sampling"
+    "acq_optimizer_kwargs": None,  # {"n_points", "n_restarts_optimizer"}
+    "base_estimator": None,  # only "GP"
+}
+
+
+@_document
+class BayesSearchCV(BaseModelSearchCV):
+    """Bayesian optimisation with a Gaussian process.
+
+    A drop-in for scikit-optimize's ``BayesSearchCV``: the same
+    ``search_spaces``, ``n_iter``, ``n_points`` and ``optimizer_kwargs``.
+    After ``n_initial_points`` candidates from a scrambled Sobol sequence,
+    a Gaussian process (Matérn-5/2 kernel with one length scale per
+    dimension and a learned noise term, hyperparameters by maximum a
+    posteriori) models the scores, and each next candidate maximises the
+    acquisition function over random candidates and candidates near the
+    best ones, polished by L-BFGS-B.  Categories are one-hot inputs;
+    integers are proposed as integers; a conditional space (a list of
+    dicts) is one model with a branch indicator.  Scores are standardised
+    and power-warped first, and failed candidates count as the worst seen,
+    so outliers and failures do not distort the model.  A batch of
+    ``n_points`` candidates is made diverse by the kriging believer.
+
+    Parameters
+    ----------
+{common}
+    n_initial_points : int, default=10
+        Candidates of the initial design, before the model is used
+        (scikit-optimize's default).
+    initial_point_generator : {{"sobol", "halton", "lhs", "random"}}, default="sobol"
+        The initial design; the quasi-random sequences cover the space more
+        evenly than random draws.
+    acq_func : {{"auto", "EI", "PI", "LCB", "gp_hedge"}}, default="auto"
+        The acquisition function: expected improvement (computed as its
+        logarithm, Ament et al. 2023), probability of improvement, lower
+        confidence bound, or the GP-Hedge portfolio of the three (Hoffman
+        et al. 2011; scikit-optimize's default).  ``"auto"`` is GP-Hedge,
+        which measured clearly better than EI, PI or LCB alone on our test
+        functions (``benchmarks/results/bayes_defaults.md``).
+    xi : float, default=0.01
+        Margin of improvement for EI and PI, in standard deviations of the
+        standardised scores.
+    kappa : float, default=1.96
+        Weight of the standard deviation in LCB.
+    n_candidates : int, default=1000
+        Random candidates scored per proposal, plus as many near the five
+        best candidates so far.
+    n_polish : int, default=5
+        Best-scoring candidates polished by L-BFGS-B on their numeric
+        parameters.
+    optimizer_kwargs : dict, default=None
+        scikit-optimize's form of the options above, which it takes
+        precedence over: ``n_initial_points``, ``initial_point_generator``,
+        ``acq_func``, ``acq_func_kwargs`` (``xi``, ``kappa``),
+        ``acq_optimizer`` (``"sampling"`` skips the polishing),
+        ``acq_optimizer_kwargs`` (``n_points``: the candidates,
+        ``n_restarts_optimizer``: the polished ones) and
+        ``base_estimator`` (``"GP"`` only).
+
+    Attributes
+    ----------
+{attributes}
+
+    See Also
+    --------
+    TPESearchCV : cheaper per candidate, for long searches or many
+        categorical and conditional parameters.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from sk_hpo import BayesSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = BayesSearchCV(SVC(), {{"C": Real(1e-2, 1e2, "log-uniform"),
+    ...                                "kernel": ["rbf", "linear"]}},
+    ...                        n_iter=15, random_state=0).fit(X, y)
+    >>> bool(search.best_score_ > 0.95)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseModelSearchCV._parameter_constraints,
+        "n_initial_points": [Interval(numbers.Integral, 1, None, closed="left")],
+        "initial_point_generator": [StrOptions(set(INITIAL_POINT_GENERATORS))],
+        "acq_func": [StrOptions(set(ACQ_FUNCS))],
+        "xi": [Interval(numbers.Real, 0, None, closed="left")],
+        "kappa": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_candidates": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_polish": [Interval(numbers.Integral, 0, None, closed="left")],
+        "optimizer_kwargs": [dict, None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        search_spaces,
+        *,
+        n_iter=50,
+        scoring=None,
+        n_jobs=None,
+        n_points=1,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        callbacks=None,
+        n_initial_points=10,
+        initial_point_generator="sobol",
+        acq_func="auto",
+        xi=0.01,
+        kappa=1.96,
+        n_candidates=1000,
+        n_polish=5,
+        optimizer_kwargs=None,
+    ):
+        super().__init__(
+            estimator,
+            search_spaces,
+            n_iter=n_iter,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            n_points=n_points,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            callbacks=callbacks,
+        )
+        self.n_initial_points = n_initial_points
+        self.initial_point_generator = initial_point_generator
+        self.acq_func = acq_func
+        self.xi = xi
+        self.kappa = kappa
+        self.n_candidates = n_candidates
+        self.n_polish = n_polish
+        self.optimizer_kwargs = optimizer_kwargs
+
+    def _optimizer_options(self):
+        options = {
+            "n_initial_points": self.n_initial_points,
+            "initial_point_generator": self.initial_point_generator,
+            "acq_func": self.acq_func,
+            "xi": self.xi,
+            "kappa": self.kappa,
+            "n_candidates": self.n_candidates,
+            "n_polish": self.n_polish,
+        }
+        options.update(_from_skopt_kwargs(self.optimizer_kwargs or {}))
+        return options
+
+    def _make_optimizer(self, space, seed):
+        return GPOptimizer(space, seed, **self._optimizer_options())
+
+
+def _from_skopt_kwargs(kwargs):
+    """scikit-optimize's ``optimizer_kwargs`` as GPOptimizer options."""
+    unknown = sorted(set(kwargs) - set(_SKOPT_KEYS), key=str)
+    if unknown:
+        raise ValueError(
+            f"optimizer_kwargs: unknown key(s) {unknown}; supported are {sorted(_SKOPT_KEYS)}."
+        )
+    options = {_SKOPT_KEYS[k]: v for k, v in kwargs.items() if _SKOPT_KEYS[k]}
+    if "n_initial_points" in options:
+        n = options["n_initial_points"]
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+            raise ValueError(
+                f"optimizer_kwargs['n_initial_points'] must be an integer >= 1, got {n!r}."
+            )
+    for key, allowed in (("acq_func", ACQ_FUNCS),
+                         ("initial_point_generator", INITIAL_POINT_GENERATORS)):
+        if key in options and options[key] not in allowed:
+            raise ValueError(
+                f"optimizer_kwargs[{key!r}]={_describe(options[key])} is not supported; "
+                f"use one of {allowed}."
+            )
+    base = kwargs.get("base_estimator", "GP")
+    if base != "GP":
+        raise ValueError(
+            f"optimizer_kwargs['base_estimator']={_describe(base)} is not supported: "
+            "BayesSearchCV's model is a Gaussian process ('GP'); TPESearchCV models "
+            "with Parzen estimators."
+        )
+    acq_optimizer = kwargs.get("acq_optimizer", "auto")
+    if acq_optimizer not in ("auto", "lbfgs", "sampling"):
+        raise ValueError(
+            f"optimizer_kwargs['acq_optimizer']={_describe(acq_optimizer)} is not one of "
+            "('auto', 'lbfgs', 'sampling')."
+        )
+    if acq_optimizer == "sampling":
+        options["n_polish"] = 0
+    for key, allowed in (("acq_func_kwargs", {"xi": "xi", "kappa": "kappa"}),
+                         ("acq_optimizer_kwargs", {"n_points": "n_candidates",
+                                                   "n_restarts_optimizer": "n_polish"})):
+        given = kwargs.get(key) or {}
+        if not isinstance(given, dict) or set(given) - set(allowed):
+            raise ValueError(
+                f"optimizer_kwargs[{key!r}] must be a dict with keys among "
+                f"{sorted(allowed)}, got {_describe(given)}."
+            )
+        for name, value in given.items():
+            limit = 1 if allowed[name] == "n_candidates" else 0
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < limit:
+                raise ValueError(
+                    f"optimizer_kwargs[{key!r}][{name!r}] must be a number >= {limit}, "
+                    f"got {_describe(value)}."
+                )
+            options[allowed[name]] = int(value) if allowed[name] != name else float(value)
+    return options
+
+
+_GENETIC_N_ITER = """\
+    n_iter : int, default=None
+        Distinct candidates to evaluate.  When given it wins over
+        ``generations``: the search runs as many generations as it takes to
+        evaluate ``n_iter`` candidates (the last one possibly incomplete),
+        and warns that ``generations`` is ignored.  When None, the budget is
+        ``population_size * (generations + 1)``.  A child equal to an
+        evaluated candidate takes its known score and costs nothing."""
+
+
+@_document(n_iter=_GENETIC_N_ITER, n_points=None)
+class GeneticSearchCV(BaseModelSearchCV):
+    """Genetic-algorithm search that never fits the same candidate twice.
+
+    The first generation is a space-filling (Sobol) design of
+    ``population_size`` candidates.  Each later generation is bred from the
+    population: parents chosen by tournament, crossed over gene by gene (a
+    blend of the two values for numbers, uniform for categories), and
+    mutated (a Gaussian step for numbers whose size adapts by the
+    one-fifth success rule, another value for categories).  The
+    ``elitism`` best survive; the rest of the population is the best of
+    the new generation.  A generation is one batch: its candidates are
+    fitted in parallel with ``n_jobs``.  A child identical to a candidate
+    already evaluated takes its known score, is not fitted again and does
+    not count against the budget.  In a conditional space, parents of
+    different branches do not mix, and a child never carries parameters of
+    a branch it is not in.
+
+    Parameters
+    ----------
+{common}
+    population_size : int, default=10
+        Individuals per generation; each generation evaluates this many new
+        candidates, in parallel.
+    generations : int, default=None
+        Generations after the first one, when ``n_iter`` is None; None
+        means 4 (50 candidates with the default population, as the other
+        searches' ``n_iter``).
+    crossover_probability : float, default=0.8
+        Chance that a child has two parents rather than one.
+    mutation_probability : float, default=None
+        Chance that each parameter of a child mutates; None is ``1 / d``
+        for a branch of ``d`` parameters.  A child that would copy its
+        parent always gets one mutation.
+    tournament_size : int, default=3
+        Individuals drawn per tournament; the best becomes a parent.
+    elitism : int, default=1
+        The best individuals that survive into the next population whatever
+        the new generation scores (at most ``population_size``).
+    mutation_step : float, default=0.1
+        Initial standard deviation of a numeric mutation, as a fraction of
+        the parameter's range (of its logarithm for log-uniform ones).
+    adaptive_mutation : bool, default=True
+        Adapt ``mutation_step`` after every generation: larger when more
+        than a fifth of the children beat their better parent, smaller
+        otherwise (Rechenberg's one-fifth rule), between 0.01 and 0.5.
+
+    Attributes
+    ----------
+{attributes}
+    history_ : dict of lists
+        One entry per generation, like sklearn-genetic-opt's logbook:
+        ``generation``, ``n_evaluated`` (distinct candidates so far),
+        ``n_individuals`` (of this generation, counting repeats answered
+        without a fit), ``n_failed``, ``best_score`` (best so far),
+        ``max_score``, ``mean_score``, ``std_score``, ``min_score`` (of the
+        generation's successful candidates) and ``mutation_step``.
+        ``pandas.DataFrame(search.history_)`` gives the table.
+    n_generations_ : int
+        Generations run.
+
+    See Also
+    --------
+    TPESearchCV, BayesSearchCV : model-based searches, better for small
+        budgets of expensive fits.
+
+    Notes
+    -----
+    ``cv_results_`` has a ``generation`` column: the generation of each
+    candidate, counted from 0.  Stopping callbacks run after every
+    generation; ``NoImprovementStopper(n_generations=...)`` counts
+    generations.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from sk_hpo import GeneticSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = GeneticSearchCV(SVC(), {{"C": Real(1e-2, 1e2, "log-uniform"),
+    ...                                  "kernel": ["rbf", "linear"]}},
+    ...                          population_size=6, generations=2,
+    ...                          random_state=0).fit(X, y)
+    >>> len(search.cv_results_["params"]), search.n_generations_
+    (18, 3)
+    >>> bool(search.best_score_ > 0.95)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseModelSearchCV._parameter_constraints,
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "population_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "generations": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "crossover_probability": [Interval(numbers.Real, 0, 1, closed="both")],
+        "mutation_probability": [Interval(numbers.Real, 0, 1, closed="both"), None],
+        "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "elitism": [Interval(numbers.Integral, 0, None, closed="left")],
+        "mutation_step": [Interval(numbers.Real, 0, 1, closed="right")],
+        "adaptive_mutation": ["boolean"],
+    }
+    _parameter_constraints.pop("n_points")
+
+    def __init__(
+        self,
+        estimator,
+        search_spaces,
+        *,
+        n_iter=None,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        callbacks=None,
+        population_size=10,
+        generations=None,
+        crossover_probability=0.8,
+        mutation_probability=None,
+        tournament_size=3,
+        elitism=1,
+        mutation_step=0.1,
+        adaptive_mutation=True,
+    ):
+        super().__init__(
+            estimator,
+            search_spaces,
+            n_iter=n_iter,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            callbacks=callbacks,
+        )
+        del self.n_points  # a generation is the batch
+        self.population_size = population_size
+        self.generations = generations
+        self.crossover_probability = crossover_probability
+        self.mutation_probability = mutation_probability
+        self.tournament_size = tournament_size
+        self.elitism = elitism
+        self.mutation_step = mutation_step
+        self.adaptive_mutation = adaptive_mutation
+
+    def _budget(self):
+        if self.n_iter is not None:
+            if self.generations is not None:
+                warnings.warn(
+                    f"GeneticSearchCV: n_iter={self.n_iter} and generations="
+                    f"{self.generations} were both given; n_iter wins and generations "
+                    "is ignored.",
+                    UserWarning,
+                )
+            return self.n_iter
+        generations = 4 if self.generations is None else self.generations
+        return self.population_size * (generations + 1)
+
+    def _batch_size(self):
+        return self.population_size
+
+    def _make_optimizer(self, space, seed):
+        if self.elitism > self.population_size:
+            raise ValueError(
+                f"The 'elitism' parameter of GeneticSearchCV must be <= population_size="
+                f"{self.population_size}, got {self.elitism}."
+            )
+        return GeneticAlgorithm(
+            space,
+            seed,
+            population_size=self.population_size,
+            tournament_size=self.tournament_size,
+            crossover_probability=self.crossover_probability,
+            mutation_probability=self.mutation_probability,
+            elitism=self.elitism,
+            mutation_step=self.mutation_step,
+            adaptive_mutation=self.adaptive_mutation,
+        )
+
+    def _run_search(self, evaluate_candidates):
+        super()._run_search(evaluate_candidates)
+        self.history_ = _history_as_scores(self.optimizer_.history)
+        self.n_generations_ = len(self.history_["generation"])
+
+
+def _history_as_scores(history):
+    """The optimizer's per-generation losses as scores (greater is better)."""
+
+    def score(loss):
+        return float(-loss) if np.isfinite(loss) else np.nan
+
+    columns = {
+        "generation": lambda e: e["generation"],
+        "n_evaluated": lambda e: e["n_evaluated"],
+        "n_individuals": lambda e: e["n_individuals"],
+        "n_failed": lambda e: e["n_failed"],
+        "best_score": lambda e: score(e["best_loss"]),
+        "max_score": lambda e: score(e["min_loss"]),
+        "mean_score": lambda e: score(e["mean_loss"]),
+        "std_score": lambda e: e["std_loss"],
+        "min_score": lambda e: score(e["max_loss"]),
+        "mutation_step": lambda e: e["mutation_step"],
+    }
+    return {name: [get(entry) for entry in history] for name, get in columns.items()}

@@ -29,6 +29,9 @@ class SearchState:
     scores : ndarray of shape (n_evaluated,)
         The optimised score of each candidate in evaluation order (greater
         is better; ``nan`` for a failed candidate).
+    batches : ndarray of shape (n_evaluated,)
+        The batch of each candidate, counted from 0: a generation of
+        ``GeneticSearchCV``, ``n_points`` candidates of the other searches.
     best_score : float
         The best of ``scores`` (``nan`` while every candidate failed).
     best_params : dict or None
@@ -42,6 +45,7 @@ class SearchState:
     n_evaluated: int
     n_iter: int
     scores: np.ndarray
+    batches: np.ndarray
     best_score: float
     best_params: dict
     cv_results: dict = field(repr=False)
@@ -83,38 +87,64 @@ class DeadlineStopper:
 
 
 class NoImprovementStopper:
-    """Stop when the best score has not improved for ``n_evaluations`` candidates.
+    """Stop when the best score has not improved for a while.
+
+    Give exactly one of ``n_evaluations`` (candidates) or ``n_generations``
+    (batches: the generations of ``GeneticSearchCV``, or batches of
+    ``n_points`` candidates in the other searches).
 
     Parameters
     ----------
-    n_evaluations : int
+    n_evaluations : int, default=None
         How many candidates in a row may fail to improve the best score.
     min_delta : float, default=0
         An improvement smaller than this does not count.
+    n_generations : int, default=None
+        How many generations (batches) in a row may fail to improve it.
+
+    Examples
+    --------
+    >>> from sk_hpo.callbacks import NoImprovementStopper
+    >>> NoImprovementStopper(n_generations=3)
+    NoImprovementStopper(n_generations=3, min_delta=0.0)
     """
 
-    def __init__(self, n_evaluations, min_delta=0.0):
-        _check_positive("NoImprovementStopper", "n_evaluations", n_evaluations, True)
+    def __init__(self, n_evaluations=None, min_delta=0.0, *, n_generations=None):
+        if (n_evaluations is None) == (n_generations is None):
+            raise ValueError(
+                "NoImprovementStopper: give exactly one of n_evaluations and "
+                f"n_generations, got n_evaluations={n_evaluations!r}, "
+                f"n_generations={n_generations!r}."
+            )
+        if n_evaluations is not None:
+            _check_positive("NoImprovementStopper", "n_evaluations", n_evaluations, True)
+        else:
+            _check_positive("NoImprovementStopper", "n_generations", n_generations, True)
         if not isinstance(min_delta, numbers.Real) or min_delta < 0:
             raise ValueError(
                 f"NoImprovementStopper: min_delta must be >= 0, got {min_delta!r}."
             )
         self.n_evaluations = n_evaluations
+        self.n_generations = n_generations
         self.min_delta = min_delta
 
     def __call__(self, state):
         scores = np.where(np.isfinite(state.scores), state.scores, -np.inf)
-        if len(scores) <= self.n_evaluations:
+        if self.n_evaluations is not None:
+            recent = np.arange(len(scores)) >= len(scores) - self.n_evaluations
+        else:
+            batches = np.asarray(state.batches)
+            recent = batches > batches.max(initial=-1) - self.n_generations
+        if recent.all():
             return False
-        before = scores[: -self.n_evaluations].max()
-        recent = scores[-self.n_evaluations :].max()
-        return not recent > before + self.min_delta
+        return not scores[recent].max() > scores[~recent].max() + self.min_delta
 
     def __repr__(self):
-        return (
-            f"NoImprovementStopper(n_evaluations={self.n_evaluations!r}, "
-            f"min_delta={self.min_delta!r})"
-        )
+        if self.n_evaluations is not None:
+            window = f"n_evaluations={self.n_evaluations!r}"
+        else:
+            window = f"n_generations={self.n_generations!r}"
+        return f"NoImprovementStopper({window}, min_delta={self.min_delta!r})"
 
 
 class ThresholdStopper:

@@ -3,7 +3,7 @@
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_hpo import RandomSearchCV, Real
+from sk_hpo import BayesSearchCV, GeneticSearchCV, RandomSearchCV, Real, TPESearchCV
 
 # The one check our searches fail is failed the same way by scikit-learn's
 # own RandomizedSearchCV(Ridge()): BaseSearchCV does not pass the wrapped
@@ -23,6 +23,11 @@ def _expected_failures(search):
     [
         RandomSearchCV(Ridge(), {"alpha": Real(0.1, 10, prior="log-uniform")}, n_iter=3),
         RandomSearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=3, n_points=2),
+        TPESearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=4, n_startup_trials=2),
+        BayesSearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=4, n_initial_points=2,
+                      n_candidates=50),
+        GeneticSearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, population_size=2,
+                        generations=1),
     ],
     expected_failed_checks=_expected_failures,
 )

@@ -1,0 +1,379 @@
+"""Gaussian-process Bayesian optimisation, ask/tell.
+
+The model:
+
+- inputs: every numeric dimension as its unit coordinate, every categorical
+  one one-hot; a conditional space puts the blocks of all branches side by
+  side, with a one-hot branch indicator in front and zeros in the blocks of
+  inactive branches, so that one GP learns from every observation;
+- outputs: losses of failed evaluations are replaced by the worst finite
+  loss, then standardised and power-warped (Yeo-Johnson, as HEBO does,
+  Cowen-Rivers et al. 2022), so that a few huge losses (an exploding log
+  loss, a diverging model) do not flatten the rest;
+- a Matérn-5/2 GP with one length scale per input and learned noise
+  (``sk_hpo._gp``).
+
+The first ``n_initial_points`` come from a scrambled Sobol sequence.  After
+that, each proposal maximises the acquisition (``sk_hpo._acquisition``)
+over random candidates and candidates near the best observations, then
+polishes the best few by L-BFGS-B over their numeric coordinates;
+categories stay as drawn.  A batch (``ask(n)``, or points asked and not
+yet told) is built by the kriging believer: each pending point is added to
+the model with its posterior mean as a fantasy, which leaves the mean as it
+is but removes the uncertainty there, so the next point goes elsewhere.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.stats import norm, rankdata, yeojohnson
+
+from ._acquisition import ACQUISITIONS, Hedge, acquisition
+from ._gp import GaussianProcess
+from ._optimizer import INITIAL_POINT_GENERATORS, Optimizer, initial_design
+from ._search_space import Point
+
+ACQ_FUNCS = ACQUISITIONS + ("gp_hedge", "auto")
+# Perturbation scales of the local candidates, on the unit interval.
+_LOCAL_SCALES = (0.005, 0.2)
+_N_ELITE = 5
+# Proposals closer than this to a told or pending point (in the unit cube)
+# are not worth a fit.
+_MIN_DISTANCE = 1e-5
+
+
+def warp_losses(losses, method="power", clip=10.0):
+    """Standardised, outlier-robust targets for the GP (lower is better).
+
+    Failures take the worst finite loss; losses beyond ``median + clip *
+    (median - best)`` are cut there (None: not cut), so that a handful of
+    huge losses cannot squeeze the rest together; then ``method``:
+    ``"power"`` standardises and applies a Yeo-Johnson transform (HEBO's
+    choice); ``"copula"`` maps ranks to normal quantiles; ``"log"`` takes
+    the logarithm of the gap to the best loss before the power transform.
+    """
+    y = np.asarray(losses, dtype=float).copy()
+    finite = np.isfinite(y)
+    if not finite.any():
+        return np.zeros_like(y)
+    y[~finite] = y[finite].max()
+    median, low = np.median(y[finite]), y.min()
+    if clip is not None and median > low:  # with median == best there is no scale
+        y = np.minimum(y, median + clip * (median - low))
+    if method == "copula":
+        return _standardise(norm.ppf((rankdata(y) - 0.5) / len(y)))
+    if method == "log":
+        spread = np.median(y) - y.min()
+        if spread > 0:
+            y = np.log(y - y.min() + 0.1 * spread)
+    y = _standardise(y)
+    if len(y) >= 5 and y.any():
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                warped, _ = yeojohnson(y)
+            except (ValueError, FloatingPointError, OverflowError):
+                warped = y
+        if np.all(np.isfinite(warped)):
+            y = _standardise(warped)
+    return y
+
+
+def _standardise(y):
+    """Zero mean and unit variance; all zeros if the values do not really differ."""
+    spread = y.std()
+    if not spread > 1e-12 * max(1.0, np.abs(y).max()):
+        return np.zeros_like(y)
+    return (y - y.mean()) / spread
+
+
+class _Encoding:
+    """Points of a ``SearchSpace`` as rows of GP inputs."""
+
+    def __init__(self, space):
+        self.space = space
+        n_branches = space.n_branches
+        offset = n_branches if n_branches > 1 else 0
+        self.numeric = []  # per branch: indices of the numeric dimensions
+        self.numeric_columns = []  # ... and their input columns
+        self.categorical = []  # per branch: (dimension index, first column, levels)
+        for branch in space.branches:
+            numeric, columns, categorical = [], [], []
+            for j, dim in enumerate(branch.dimensions):
+                if dim.is_categorical:
+                    categorical.append((j, offset, dim.n_levels))
+                    offset += dim.n_levels
+                else:
+                    numeric.append(j)
+                    columns.append(offset)
+                    offset += 1
+            self.numeric.append(np.array(numeric, dtype=int))
+            self.numeric_columns.append(np.array(columns, dtype=int))
+            self.categorical.append(categorical)
+        self.width = offset
+
+    def encode_branch(self, b, xs):
+        """Input rows for unit vectors ``xs`` (shape ``(m, d_b)``) of branch ``b``."""
+        xs = np.asarray(xs, dtype=float).reshape(-1, self.space.branches[b].n_dims)
+        rows = np.zeros((len(xs), self.width))
+        if self.space.n_branches > 1:
+            rows[:, b] = 1.0
+        rows[:, self.numeric_columns[b]] = xs[:, self.numeric[b]]
+        for j, first, levels in self.categorical[b]:
+            codes = np.clip(np.floor(xs[:, j] * levels), 0, levels - 1).astype(int)
+            rows[np.arange(len(xs)), first + codes] = 1.0
+        return rows
+
+    def encode(self, points):
+        rows = np.empty((len(points), self.width))
+        for b in {p.branch for p in points}:
+            idx = [i for i, p in enumerate(points) if p.branch == b]
+            rows[idx] = self.encode_branch(b, [points[i].x for i in idx])
+        return rows
+
+
+class GPOptimizer(Optimizer):
+    """Bayesian optimisation with a Gaussian process on a ``SearchSpace``.
+
+    Parameters
+    ----------
+    space : SearchSpace
+    seed : int, optional
+    n_initial_points : int, default=10
+        Points of the initial design before the model is used.
+    initial_point_generator : {"sobol", "halton", "lhs", "random"}, default="sobol"
+        The initial design.
+    acq_func : {"auto", "EI", "PI", "LCB", "gp_hedge"}, default="auto"
+        The acquisition function.  ``"auto"`` is ``"gp_hedge"``: the
+        portfolio of EI, PI and LCB.
+    xi : float, default=0.01
+        Improvement margin of EI and PI, in standard deviations of the
+        (warped) losses.
+    kappa : float, default=1.96
+        Exploration weight of LCB.
+    n_candidates : int, default=1000
+        Random candidates scored per proposal, plus as many again near the
+        best observations.
+    n_polish : int, default=5
+        Best candidates polished by L-BFGS-B.
+    n_restarts : int, default=1
+        Random restarts of the GP's hyperparameter fit (beyond the warm
+        start from the previous fit and the prior's centre).
+    warping : {"power", "copula", "log"}, default="power"
+        How losses are transformed for the GP (see ``warp_losses``).
+    clip : float or None, default=10
+        Where the worst losses are cut (see ``warp_losses``).
+
+    The defaults were chosen by ``python -m benchmarks.defaults bayes``
+    (``benchmarks/results/bayes_defaults.md``): GP-Hedge over EI alone,
+    the power warping over the copula and log ones, clipping at 10 over
+    none and 3, 10 initial points over 5 and 20, polishing over none.
+    """
+
+    def __init__(
+        self,
+        space,
+        seed=None,
+        *,
+        n_initial_points=10,
+        initial_point_generator="sobol",
+        acq_func="auto",
+        xi=0.01,
+        kappa=1.96,
+        n_candidates=1000,
+        n_polish=5,
+        n_restarts=1,
+        warping="power",
+        clip=10.0,
+    ):
+        super().__init__(space, seed)
+        self.warping = warping
+        self.clip = clip
+        if acq_func not in ACQ_FUNCS:
+            raise ValueError(f"acq_func={acq_func!r} is not one of {ACQ_FUNCS}.")
+        if initial_point_generator not in INITIAL_POINT_GENERATORS:
+            raise ValueError(
+                f"initial_point_generator={initial_point_generator!r} is not one of "
+                f"{INITIAL_POINT_GENERATORS}."
+            )
+        self.n_initial_points = n_initial_points
+        self.initial_point_generator = initial_point_generator
+        self.acq_func = acq_func
+        self.xi = xi
+        self.kappa = kappa
+        self.n_candidates = n_candidates
+        self.n_polish = n_polish
+        self.encoding = _Encoding(space)
+        self.gp = GaussianProcess(n_restarts=n_restarts)
+        self.hedge = Hedge() if acq_func in ("gp_hedge", "auto") else None
+        self.pending = {}  # key -> point asked and not yet told
+        self.told_keys = set()
+        self._design = []  # points of the initial design not yet proposed, last first
+        self._fitted_on = -1
+
+    # -- ask / tell -----------------------------------------------------------
+    def ask(self, n_points=1):
+        batch = []
+        for _ in range(n_points):
+            n_seen = len(self.points) + len(self.pending)
+            if n_seen < self.n_initial_points or not np.isfinite(self.losses).any():
+                point = self._initial_point()
+            else:
+                point = self._propose()
+            self.pending[self.space.key(point)] = point
+            batch.append(point)
+        return batch
+
+    def tell(self, points, losses):
+        super().tell(points, losses)
+        for point in points:
+            key = self.space.key(self.space.canonical(point))
+            self.pending.pop(key, None)
+            self.told_keys.add(key)
+
+    # -- initial design -------------------------------------------------------
+    def _initial_point(self):
+        if not self._design:
+            self._design = initial_design(
+                self.space, max(self.n_initial_points, 1), self.rng, self.initial_point_generator
+            )[::-1]
+        return self._design.pop()
+
+    # -- the model ------------------------------------------------------------
+    def _fit(self):
+        """Fit the GP to the told points (once per new data), add pending fantasies."""
+        n_told = len(self.points)
+        X = self.encoding.encode(self.points)
+        y = warp_losses(self.losses, self.warping, self.clip)
+        if self._fitted_on != n_told:
+            self.gp.fit(X, y, self.rng)
+            self._fitted_on = n_told
+            if self.hedge is not None:
+                self.hedge.update(lambda rows: self.gp.predict(rows)[0])
+        else:
+            self.gp.condition(X, y)
+        if self.pending:
+            pending = self.encoding.encode(list(self.pending.values()))
+            # Kriging believer: the fantasy equals the posterior mean.
+            believed = self.gp.predict(pending)[0]
+            self.gp.condition(np.vstack([X, pending]), np.concatenate([y, believed]))
+        return float(self.gp.y.min())
+
+    def _acquire(self, name, rows, best, grad=False, posterior=None):
+        if not grad:
+            mean, std = self.gp.predict(rows) if posterior is None else posterior
+            return acquisition(name, mean, std, best, self.xi, self.kappa)[0]
+        mean, std, grad_mean, grad_std = self.gp.predict(rows, return_grad=True)
+        value, d_mean, d_std = acquisition(name, mean, std, best, self.xi, self.kappa)
+        return value, d_mean[:, None] * grad_mean + d_std[:, None] * grad_std
+
+    def _propose(self):
+        best = self._fit()
+        candidates = self._candidates()
+        rows = np.vstack([self.encoding.encode_branch(b, xs) for b, xs in candidates])
+        owners = np.concatenate([np.full(len(xs), b) for b, xs in candidates])
+        xs_all = [x for _, xs in candidates for x in xs]
+        posterior = self.gp.predict(rows)
+        if self.hedge is None:
+            return self._maximise(self.acq_func, rows, owners, xs_all, best, posterior)
+        nominees = [
+            self._maximise(name, rows, owners, xs_all, best, posterior)
+            for name in self.hedge.names
+        ]
+        return nominees[self.hedge.choose(self.encoding.encode(nominees), self.rng)]
+
+    def _maximise(self, name, rows, owners, xs_all, best, posterior):
+        values = self._acquire(name, rows, best, posterior=posterior)
+        order = np.argsort(-values, kind="stable")
+        scored = []  # (value, point)
+        for i in order[: self.n_polish]:
+            start = Point(int(owners[i]), np.asarray(xs_all[i], dtype=float))
+            scored.append(self._polish(name, start, values[i], best))
+        # Unpolished candidates next, in case every polished point is known.
+        scored.sort(key=lambda item: -item[0])
+        scored.extend((values[i], Point(int(owners[i]), xs_all[i])) for i in order)
+        for _, point in scored:
+            point = self.space.canonical(point)
+            key = self.space.key(point)
+            if key in self.pending or key in self.told_keys:
+                continue
+            # A new key a hair away from a known point would waste a fit.
+            row = self.encoding.encode_branch(point.branch, point.x)[0]
+            if np.min(np.sum((self.gp.X - row) ** 2, axis=1)) > _MIN_DISTANCE**2:
+                return point
+        # Every candidate is known (a small discrete space): a random point.
+        return self.space.sample(1, self.rng)[0]
+
+    def _polish(self, name, start, start_value, best):
+        """L-BFGS-B on the numeric coordinates of ``start``; the canonical result."""
+        b = start.branch
+        numeric = self.encoding.numeric[b]
+        columns = self.encoding.numeric_columns[b]
+        if len(numeric) == 0:
+            return start_value, start
+        row = self.encoding.encode_branch(b, start.x)[0]
+
+        def objective(u):
+            trial = row.copy()
+            trial[columns] = u
+            value, grad = self._acquire(name, trial[None, :], best, grad=True)
+            return -float(value[0]), -grad[0, columns]
+
+        result = minimize(
+            objective, start.x[numeric], jac=True, method="L-BFGS-B",
+            bounds=[(0.0, 1.0)] * len(numeric), options={"maxiter": 50},
+        )
+        x = start.x.copy()
+        x[numeric] = result.x
+        point = self.space.canonical(Point(b, x))
+        value = self._acquire(name, self.encoding.encode_branch(b, point.x), best)[0]
+        if value < start_value:
+            return start_value, self.space.canonical(start)
+        return float(value), point
+
+    def _candidates(self):
+        """``(branch, unit vectors)`` pairs: random ones and ones near the best."""
+        out = []
+        n_branches = self.space.n_branches
+        counts = np.bincount(self.rng.integers(n_branches, size=self.n_candidates),
+                             minlength=n_branches)
+        for b, count in enumerate(counts):
+            if count:
+                out.append((b, self._canonical_rows(b, self.rng.random(
+                    (count, self.space.branches[b].n_dims)))))
+        losses = np.asarray(self.losses)
+        finite = np.flatnonzero(np.isfinite(losses))
+        elite = finite[np.argsort(losses[finite], kind="stable")[:_N_ELITE]]
+        per_elite = self.n_candidates // max(len(elite), 1)
+        for i in elite:
+            point = self.points[i]
+            out.append((point.branch, self._perturb(point, per_elite)))
+        return out
+
+    def _perturb(self, point, n):
+        b, x = point.branch, np.asarray(point.x, dtype=float)
+        d = len(x)
+        xs = np.repeat(x[None, :], n, axis=0)
+        if d == 0:
+            return xs
+        numeric = self.encoding.numeric[b]
+        if len(numeric):
+            # Change a few coordinates at a time, as trust-region methods do:
+            # in many dimensions, moving all of them rarely improves.
+            p = min(1.0, 3.0 / len(numeric))
+            mask = self.rng.random((n, len(numeric))) < p
+            mask[np.arange(n), self.rng.integers(len(numeric), size=n)] = True
+            low, high = np.log(_LOCAL_SCALES)
+            scale = np.exp(self.rng.uniform(low, high, size=(n, 1)))
+            step = self.rng.normal(size=(n, len(numeric))) * scale * mask
+            xs[:, numeric] = np.clip(xs[:, numeric] + step, 0.0, 1.0)
+        for j, _, _ in self.encoding.categorical[b]:
+            flip = self.rng.random(n) < 1.0 / d
+            xs[flip, j] = self.rng.random(int(flip.sum()))
+        return self._canonical_rows(b, xs)
+
+    def _canonical_rows(self, b, xs):
+        for j, dim in enumerate(self.space.branches[b].dimensions):
+            xs[:, j] = dim.canonical_unit(xs[:, j])
+        return xs

@@ -1,0 +1,376 @@
+import numpy as np
+import pytest
+from scipy.optimize import approx_fprime
+from scipy.stats import norm
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV
+from sklearn.svm import SVC
+
+from sk_hpo import BayesSearchCV, Categorical, Integer, Real, SearchSpace
+from sk_hpo._acquisition import Hedge, acquisition
+from sk_hpo._bayes import GPOptimizer, warp_losses
+from sk_hpo._gp import GaussianProcess
+from sk_hpo._optimizer import RandomSampler
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
+
+
+def _minimise(optimizer, problem, n_iter, n_points=1):
+    space = optimizer.space
+    values = []
+    while len(values) < n_iter:
+        points = optimizer.ask(n_points)
+        losses = [problem(space.to_params(p)) for p in points]
+        optimizer.tell(points, losses)
+        values.extend(losses)
+    return np.asarray(values)
+
+
+# -- the Gaussian process ------------------------------------------------------
+
+
+def test_gp_marginal_likelihood_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    X = rng.random((25, 3))
+    y = np.sin(6 * X[:, 0]) + X[:, 1] ** 2
+    y = (y - y.mean()) / y.std()
+    gp = GaussianProcess()
+    sq_diffs = (X[:, None] - X[None]) ** 2
+    theta = np.array([0.1, -0.5, 0.8, 0.3, -3.0])
+    value, grad = gp._neg_log_posterior(theta, sq_diffs, y)
+    numeric = approx_fprime(theta, lambda t: gp._neg_log_posterior(t, sq_diffs, y)[0], 1e-6)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-4)
+
+
+def test_gp_learns_relevant_dimensions_and_predicts_with_gradients():
+    rng = np.random.default_rng(1)
+    X = rng.random((40, 3))
+    f = np.sin(5 * X[:, 0]) + 0.5 * X[:, 1]  # the third column is irrelevant
+    y = (f - f.mean()) / f.std()
+    gp = GaussianProcess().fit(X, y, rng)
+    lengths = gp.length_scales
+    assert lengths[2] > 3 * lengths[0]
+    X_test = rng.random((200, 3))
+    f_test = (np.sin(5 * X_test[:, 0]) + 0.5 * X_test[:, 1] - f.mean()) / f.std()
+    mean, std = gp.predict(X_test)
+    assert np.sqrt(np.mean((mean - f_test) ** 2)) < 0.1
+    assert np.all(std > 0)
+    x0 = X_test[:1]
+    _, _, grad_mean, grad_std = gp.predict(x0, return_grad=True)
+    np.testing.assert_allclose(grad_mean[0], _central(lambda x: gp.predict(x)[0], x0), rtol=1e-4)
+    np.testing.assert_allclose(grad_std[0], _central(lambda x: gp.predict(x)[1], x0), rtol=1e-4)
+
+
+def _central(f, x, h=1e-5):
+    steps = np.eye(x.shape[1]) * h
+    return np.array([(f(x + e)[0] - f(x - e)[0]) / (2 * h) for e in steps])
+
+
+def test_gp_learns_noise_from_noisy_scores():
+    rng = np.random.default_rng(2)
+    X = rng.random((60, 1))
+    clean = np.sin(4 * X[:, 0])
+    for sd, low, high in ((0.0, 0, 1e-3), (0.3, 0.02, 0.3)):
+        y = clean + sd * rng.normal(size=60)
+        gp = GaussianProcess().fit(X, (y - y.mean()) / y.std(), rng)
+        assert low <= gp.noise <= high, (sd, gp.noise)
+
+
+# -- acquisition and outputs ---------------------------------------------------
+
+
+def test_log_expected_improvement_is_exact_and_finite_far_from_the_incumbent():
+    mean, std, best = np.array([0.0, 1.0, 2.5]), np.array([1.0, 0.5, 2.0]), -0.3
+    z = (best - mean) / std
+    direct = std * (z * norm.cdf(z) + norm.pdf(z))
+    value, d_mean, d_std = acquisition("EI", mean, std, best, 0.0, 0.0)
+    np.testing.assert_allclose(np.exp(value), direct, rtol=1e-10)
+    np.testing.assert_allclose(d_mean, -norm.cdf(z) / direct, rtol=1e-8)
+    np.testing.assert_allclose(d_std, norm.pdf(z) / direct, rtol=1e-8)
+    # 40 standard deviations away plain EI is 0; its log still ranks points.
+    far, _, _ = acquisition("EI", np.array([40.0, 50.0]), np.ones(2), 0.0, 0.0, 0.0)
+    assert np.all(np.isfinite(far)) and far[0] > far[1]
+    pi, _, _ = acquisition("PI", np.array([40.0, 50.0]), np.ones(2), 0.0, 0.0, 0.0)
+    assert np.all(np.isfinite(pi)) and pi[0] > pi[1]
+
+
+def test_hedge_prefers_the_acquisition_whose_nominees_the_model_likes():
+    hedge = Hedge(eta=1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        hedge.choose(np.array([[0.0], [1.0], [2.0]]), rng)
+        hedge.update(lambda nominees: nominees[:, 0])  # the model's mean
+    assert np.argmax(hedge.gains) == 0
+    counts = np.bincount([hedge.choose(np.zeros((3, 1)), rng) for _ in range(200)], minlength=3)
+    assert counts[0] > 150
+
+
+def test_warping_tames_outliers_and_failures():
+    losses = np.array([0.1, 0.2, 0.25, 0.3, 0.5, 0.7, 1.0, 1e6, np.inf, np.nan])
+    y = warp_losses(losses)
+    assert np.all(np.isfinite(y))
+    assert y.mean() == pytest.approx(0.0, abs=1e-12) and y.std() == pytest.approx(1.0)
+    finite = np.isfinite(losses)
+    # Order is kept, and failures count as the worst loss seen.
+    assert np.all(np.diff(y[:8]) > 0)
+    assert y[8] == y[9] == y[7]
+    # Without warping the seven good losses would sit within 1e-6 of each
+    # other; warped, they keep a usable spread.
+    plain = (losses[finite] - losses[finite].mean()) / losses[finite].std()
+    assert np.ptp(plain[:7]) < 1e-5
+    assert np.ptp(y[:7]) > 0.5
+    assert np.all(warp_losses([np.inf, np.inf]) == 0)
+    assert np.all(warp_losses([-0.92, -0.92, -0.92]) == 0)
+
+
+def test_warping_keeps_the_order_when_most_losses_tie_at_the_best():
+    # Many candidates reaching the same best accuracy: the worse ones stay worse.
+    losses = [-0.98] * 6 + [-0.95, -0.9, np.inf]
+    y = warp_losses(losses)
+    assert np.all(y[:6] == y[0]) and y[0] < y[6] < y[7] <= y[8]
+
+
+# -- the optimizer -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, n_iter, ratio, worst",
+    [("branin", 30, 0.1, 0.05), ("hartmann6", 40, 0.25, None), ("mixed", 30, 0.1, 0.05)],
+)
+def test_bayes_converges_near_the_optimum_better_than_random(name, n_iter, ratio, worst):
+    problem = FUNCTIONS[name]
+    space = SearchSpace(problem.search_space)
+    gp_regret, random_regret = [], []
+    for seed in range(4):
+        gp = _minimise(GPOptimizer(space, seed), problem, n_iter)
+        rand = _minimise(RandomSampler(space, seed), problem, n_iter)
+        gp_regret.append(gp.min() - problem.optimum)
+        random_regret.append(rand.min() - problem.optimum)
+    assert np.median(gp_regret) < ratio * np.median(random_regret)
+    if worst is not None:
+        assert np.max(gp_regret) < worst
+
+
+def test_integers_and_categories_are_proposed_as_valid_values():
+    space = SearchSpace({
+        "n": Integer(1, 1000, prior="log-uniform"),
+        "lr": Real(1e-5, 1e-1, "log-uniform"),
+        "kind": Categorical(["a", "b", "c"]),
+    })
+    opt = GPOptimizer(space, 0, n_initial_points=5)
+    cost = {"a": 1.0, "b": 0.0, "c": 0.5}
+
+    def loss(params):
+        return (np.log10(params["lr"]) + 3) ** 2 + (np.log10(params["n"]) - 2) ** 2 + cost[
+            params["kind"]
+        ]
+
+    for _ in range(25):
+        point = opt.ask(1)[0]
+        params = space.to_params(point)
+        assert type(params["n"]) is int and 1 <= params["n"] <= 1000
+        assert 1e-5 <= params["lr"] <= 1e-1 and params["kind"] in cost
+        np.testing.assert_allclose(space.canonical(point).x, point.x)
+        opt.tell([point], [loss(params)])
+    best = space.to_params(opt.points[int(np.argmin(opt.losses))])
+    assert best["kind"] == "b"
+    assert 30 <= best["n"] <= 300 and 1e-4 <= best["lr"] <= 1e-2
+    # Categories are one-hot inputs of the model: 2 numeric + 3 columns.
+    assert opt.encoding.width == 5
+
+
+def test_a_small_discrete_space_is_enumerated_without_repeats():
+    space = SearchSpace({"a": Integer(0, 3), "b": Categorical(["x", "y", "z"])})
+    opt = GPOptimizer(space, 0, n_initial_points=3)
+    keys = []
+    for _ in range(12):
+        point = opt.ask(1)[0]
+        keys.append(space.key(point))
+        params = space.to_params(point)
+        opt.tell([point], [(params["a"] - 2) ** 2 + (params["b"] == "y")])
+    assert len(set(keys)) == 12
+
+
+def test_batches_are_distinct_and_spread_out():
+    problem = FUNCTIONS["branin"]
+    space = SearchSpace(problem.search_space)
+    opt = GPOptimizer(space, 0)
+    _minimise(opt, problem, 20)
+    batch = opt.ask(8)
+    xs = np.array([p.x for p in batch])
+    distances = np.linalg.norm(xs[:, None] - xs[None], axis=2)[np.triu_indices(8, 1)]
+    assert distances.min() > 1e-3
+    assert np.median(distances) > 0.05
+    # Points asked and not yet told are pending: asking again goes elsewhere.
+    again = opt.ask(1)[0]
+    assert np.linalg.norm(xs - again.x, axis=1).min() > 1e-3
+    assert len(opt.pending) == 9
+    opt.tell(batch + [again], [problem(space.to_params(p)) for p in batch + [again]])
+    assert not opt.pending
+
+
+@pytest.mark.parametrize("name, ratio", [("branin", 0.01), ("hartmann6", 0.5)])
+def test_batches_of_four_still_beat_random_search(name, ratio):
+    problem = FUNCTIONS[name]
+    space = SearchSpace(problem.search_space)
+    batched = [_minimise(GPOptimizer(space, s), problem, 40, n_points=4).min() for s in range(6)]
+    random = [_minimise(RandomSampler(space, s), problem, 40).min() for s in range(6)]
+    regret = np.median(batched) - problem.optimum
+    assert regret < ratio * (np.median(random) - problem.optimum)
+
+
+def test_failures_and_nan_do_not_break_the_model():
+    space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
+    opt = GPOptimizer(space, 0, n_initial_points=4)
+    for _ in range(30):
+        point = opt.ask(1)[0]
+        params = space.to_params(point)
+        if params["x"] > 0.6:
+            loss = np.inf
+        elif params["y"] > 0.9:
+            loss = np.nan
+        else:
+            loss = (params["x"] - 0.3) ** 2 + (params["y"] - 0.5) ** 2
+        opt.tell([point], [loss])
+    late = [space.to_params(p) for p in opt.points[15:]]
+    assert np.mean([p["x"] > 0.6 for p in late]) <= 0.2
+    best = space.to_params(opt.points[int(np.argmin(opt.losses))])
+    assert abs(best["x"] - 0.3) < 0.05 and abs(best["y"] - 0.5) < 0.05
+
+
+def test_all_failures_keep_proposing_new_points():
+    space = SearchSpace({"x": Real(0, 1)})
+    opt = GPOptimizer(space, 0, n_initial_points=2)
+    for _ in range(6):
+        points = opt.ask(1)
+        opt.tell(points, [np.inf])
+    assert len({space.key(p) for p in opt.points}) == 6
+
+
+def test_conditional_space_is_one_model_that_finds_the_good_branch():
+    space = SearchSpace([
+        {"kind": ["a"], "u": Real(0, 1)},
+        {"kind": ["b"], "v": Real(0, 1), "w": Integer(0, 20)},
+    ])
+
+    def loss(params):
+        if params["kind"] == "a":
+            return 1.0 + params["u"]
+        return 3 * abs(params["v"] - 0.7) + abs(params["w"] - 5) / 20
+
+    shares = []
+    for seed in range(3):
+        opt = GPOptimizer(space, seed)
+        _minimise(opt, loss, 30)
+        shares.append(np.mean([p.branch == 1 for p in opt.points[10:]]))
+        best = space.to_params(opt.points[int(np.argmin(opt.losses))])
+        assert best["kind"] == "b" and abs(best["v"] - 0.7) < 0.05 and abs(best["w"] - 5) <= 1
+    assert np.mean(shares) > 0.75
+    # Inputs: branch indicator (2), branch a: kind (1) + u; branch b: kind (1) + v + w.
+    assert opt.encoding.width == 7
+
+
+@pytest.mark.parametrize("acq_func", ["EI", "PI", "LCB", "gp_hedge"])
+@pytest.mark.parametrize("generator", ["sobol", "halton", "lhs", "random"])
+def test_every_acquisition_and_design_works_and_is_deterministic(acq_func, generator):
+    problem = FUNCTIONS["mixed"]
+    space = SearchSpace(problem.search_space)
+    runs = [
+        _minimise(GPOptimizer(space, 3, acq_func=acq_func, initial_point_generator=generator,
+                              n_initial_points=5, n_candidates=200), problem, 12, n_points=2)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    other = _minimise(GPOptimizer(space, 4, acq_func=acq_func, initial_point_generator=generator,
+                                  n_initial_points=5, n_candidates=200), problem, 12, n_points=2)
+    assert not np.array_equal(runs[0], other)
+
+
+def test_initial_design_is_space_filling():
+    space = SearchSpace({"x": Real(0, 1)})
+    opt = GPOptimizer(space, 0, n_initial_points=8)
+    xs = np.sort([p.x[0] for p in opt.ask(8)])
+    # A scrambled Sobol sequence puts one point in each eighth.
+    np.testing.assert_array_equal(np.floor(xs * 8), np.arange(8))
+
+
+# -- the search ----------------------------------------------------------------
+
+
+def test_bayes_search_cv_finds_the_optimum_of_a_function_estimator():
+    X, y = dummy_data()
+    problem = FUNCTIONS["mixed"]
+    search = BayesSearchCV(
+        FunctionEstimator("mixed"), problem.search_space, n_iter=30, cv=2, random_state=0
+    ).fit(X, y)
+    assert -search.best_score_ - problem.optimum < 0.05
+    assert search.best_params_["c0"] == "b" and search.best_params_["n0"] == 17
+    twin = clone(search).fit(X, y)
+    assert twin.cv_results_["params"] == search.cv_results_["params"]
+
+
+def test_bayes_search_cv_results_match_scikit_learn():
+    X, y = load_iris(return_X_y=True)
+    space = {"C": Real(1e-2, 1e2, prior="log-uniform"), "kernel": ["rbf", "linear"]}
+    search = BayesSearchCV(SVC(), space, n_iter=8, n_initial_points=4, random_state=0).fit(X, y)
+    grid = GridSearchCV(
+        SVC(), [{k: [v] for k, v in p.items()} for p in search.cv_results_["params"]]
+    ).fit(X, y)
+    assert list(search.cv_results_) == list(grid.cv_results_)
+    for key in ("mean_test_score", "rank_test_score", "split0_test_score"):
+        np.testing.assert_allclose(search.cv_results_[key], grid.cv_results_[key])
+    assert search.best_params_ == grid.best_params_
+
+
+def test_bayes_search_cv_parallel_batches_match_sequential_batches():
+    X, y = dummy_data()
+    space = FUNCTIONS["branin"].search_space
+    runs = [
+        BayesSearchCV(
+            FunctionEstimator("branin"), space, n_iter=16, n_points=4, n_jobs=n_jobs, cv=2,
+            n_initial_points=4, random_state=1,
+        ).fit(X, y)
+        for n_jobs in (1, 2)
+    ]
+    assert runs[0].cv_results_["params"] == runs[1].cv_results_["params"]
+    assert len({tuple(p.values()) for p in runs[0].cv_results_["params"]}) == 16
+
+
+def test_skopt_optimizer_kwargs_are_understood():
+    X, y = dummy_data()
+    search = BayesSearchCV(
+        FunctionEstimator("branin"), FUNCTIONS["branin"].search_space, n_iter=6, cv=2,
+        random_state=0,
+        optimizer_kwargs={
+            "n_initial_points": 3, "acq_func": "LCB", "base_estimator": "GP",
+            "acq_optimizer": "sampling", "initial_point_generator": "lhs",
+            "acq_func_kwargs": {"kappa": 3.0, "xi": 0.1},
+            "acq_optimizer_kwargs": {"n_points": 300},
+        },
+    ).fit(X, y)
+    opt = search.optimizer_
+    assert (opt.n_initial_points, opt.acq_func, opt.initial_point_generator) == (3, "LCB", "lhs")
+    assert (opt.kappa, opt.xi, opt.n_candidates, opt.n_polish) == (3.0, 0.1, 300, 0)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"n_initial_points": 0}, "'n_initial_points' parameter"),
+        ({"acq_func": "EIps"}, "'acq_func' parameter"),
+        ({"initial_point_generator": "grid"}, "'initial_point_generator' parameter"),
+        ({"xi": -1.0}, "'xi' parameter"),
+        ({"n_candidates": 0}, "'n_candidates' parameter"),
+        ({"optimizer_kwargs": {"n_jobs": 2}}, r"optimizer_kwargs: unknown key\(s\) \['n_jobs'\]"),
+        ({"optimizer_kwargs": {"acq_func": "EIps"}}, r"optimizer_kwargs\['acq_func'\]='EIps'"),
+        ({"optimizer_kwargs": {"base_estimator": "RF"}}, "'base_estimator'.*Gaussian process"),
+        ({"optimizer_kwargs": {"acq_func_kwargs": {"eta": 1}}}, "keys among \\['kappa', 'xi'\\]"),
+        ({"optimizer_kwargs": {"n_initial_points": -2}}, "'n_initial_points'.* >= 1, got -2"),
+    ],
+)
+def test_bayes_parameters_are_checked_before_any_fit(params, message, recording):
+    X, y = load_iris(return_X_y=True)
+    search = BayesSearchCV(recording(), {"a": Real(0, 1)}, cv=2, **params)
+    with pytest.raises(ValueError, match=message):
+        search.fit(X, y)
+    assert recording.fits == []
