@@ -1,53 +1,37 @@
-"""How TPESearchCV's defaults were chosen: ``python -m benchmarks.tpe_defaults``.
+"""How the algorithms' defaults were chosen: ``python -m benchmarks.defaults ALGORITHM``.
 
-Runs the TPE algorithm (ask/tell, no cross-validation, so hundreds of runs
-take seconds) on the synthetic tasks of the benchmark for several values of
-each option, one option at a time around the defaults, and reports the mean
+ALGORITHM is ``tpe``, ``bayes`` or ``genetic``.
+
+Runs one algorithm (ask/tell, no cross-validation, so hundreds of runs take
+minutes) on the synthetic tasks of the benchmark for several values of each
+option, one option at a time around the defaults, and reports the mean
 log10 regret (best value found minus the optimum) at 30 and 60
-evaluations.  Results: ``benchmarks/results/tpe_defaults.md``.
+evaluations, with the peer implementing the same algorithm as reference.
+Results: ``benchmarks/results/<algorithm>_defaults.md``.
 """
 
 import argparse
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 
-from sk_hpo import SearchSpace
+from sk_hpo import Categorical, Integer, SearchSpace
+from sk_hpo._bayes import GPOptimizer
+from sk_hpo._genetic import GeneticAlgorithm
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUDGETS = (30, 60)
 
-VARIANTS = {
-    "defaults": {},
-    "n_startup_trials=5": {"n_startup_trials": 5},
-    "n_startup_trials=20": {"n_startup_trials": 20},
-    "n_ei_candidates=12": {"n_ei_candidates": 12},
-    "n_ei_candidates=24 (Optuna)": {"n_ei_candidates": 24},
-    "n_ei_candidates=96": {"n_ei_candidates": 96},
-    "multivariate=False": {"multivariate": False},
-    "prior_weight=0.5": {"prior_weight": 0.5},
-    "prior_weight=2": {"prior_weight": 2.0},
-    "gamma=0.25*sqrt(n)": {"gamma": lambda n: min(math.ceil(0.25 * n**0.5), 25)},
-    "gamma=0.1*n (Optuna)": {"gamma": lambda n: min(math.ceil(0.1 * n), 25)},
-    "consider_endpoints=True": {"consider_endpoints": True},
-    "n_ei_candidates=24, gamma=0.1*n (Optuna's pair)": {
-        "n_ei_candidates": 24,
-        "gamma": lambda n: min(math.ceil(0.1 * n), 25),
-    },
-    "optuna.TPESampler (reference)": None,
-}
-
 
 def _optuna_values(problem, seed, n):
     import optuna
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    from sk_hpo import Categorical, Integer
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -67,45 +51,133 @@ def _optuna_values(problem, seed, n):
     return values
 
 
-def _regrets(function, variant, seed):
+def _skopt_values(problem, seed, n):
+    """scikit-optimize's Optimizer as its BayesSearchCV sets it up."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import skopt
+
+        def convert(dim):
+            if isinstance(dim, Categorical):
+                return skopt.space.Categorical(list(dim.categories))
+            kind = skopt.space.Integer if isinstance(dim, Integer) else skopt.space.Real
+            return kind(dim.low, dim.high, prior=dim.prior)
+
+        names = list(problem.search_space)
+        optimizer = skopt.Optimizer(
+            [convert(problem.search_space[name]) for name in names], random_state=seed,
+            n_initial_points=10, acq_func="gp_hedge",
+        )
+        values = []
+        for _ in range(n):
+            x = optimizer.ask()
+            values.append(problem(dict(zip(names, x))))
+            optimizer.tell(x, values[-1])
+    return values
+
+
+ALGORITHMS = {
+    "tpe": (TPE, {
+        "defaults": {},
+        "n_startup_trials=5": {"n_startup_trials": 5},
+        "n_startup_trials=20": {"n_startup_trials": 20},
+        "n_ei_candidates=12": {"n_ei_candidates": 12},
+        "n_ei_candidates=24 (Optuna)": {"n_ei_candidates": 24},
+        "n_ei_candidates=96": {"n_ei_candidates": 96},
+        "multivariate=False": {"multivariate": False},
+        "prior_weight=0.5": {"prior_weight": 0.5},
+        "prior_weight=2": {"prior_weight": 2.0},
+        "gamma=0.25*sqrt(n)": {"gamma": lambda n: min(math.ceil(0.25 * n**0.5), 25)},
+        "gamma=0.1*n (Optuna)": {"gamma": lambda n: min(math.ceil(0.1 * n), 25)},
+        "consider_endpoints=True": {"consider_endpoints": True},
+        "n_ei_candidates=24, gamma=0.1*n (Optuna's pair)": {
+            "n_ei_candidates": 24,
+            "gamma": lambda n: min(math.ceil(0.1 * n), 25),
+        },
+        "optuna.TPESampler (reference)": _optuna_values,
+    }),
+    "bayes": (GPOptimizer, {
+        "defaults (acq_func=gp_hedge, clip=10)": {},
+        "acq_func=EI": {"acq_func": "EI"},
+        "acq_func=PI": {"acq_func": "PI"},
+        "acq_func=LCB": {"acq_func": "LCB"},
+        "clip=None": {"clip": None},
+        "clip=3": {"clip": 3},
+        "warping=copula": {"warping": "copula"},
+        "warping=log": {"warping": "log"},
+        "n_initial_points=5": {"n_initial_points": 5},
+        "n_initial_points=20": {"n_initial_points": 20},
+        "xi=0": {"xi": 0.0},
+        "n_candidates=250": {"n_candidates": 250},
+        "n_polish=0": {"n_polish": 0},
+        "initial_point_generator=random": {"initial_point_generator": "random"},
+        "skopt.Optimizer, gp_hedge (reference)": _skopt_values,
+    }),
+    "genetic": (GeneticAlgorithm, {
+        "defaults (tournament_size=5)": {},
+        "tournament_size=3 (sklearn-genetic-opt)": {"tournament_size": 3},
+        "tournament_size=2": {"tournament_size": 2},
+        "population_size=6": {"population_size": 6},
+        "population_size=16": {"population_size": 16},
+        "crossover_probability=0.5": {"crossover_probability": 0.5},
+        "mutation_probability=0.5": {"mutation_probability": 0.5},
+        "elitism=3": {"elitism": 3},
+        "elitism=population (mu+lambda)": {"elitism": 10},
+        "mutation_step=0.25": {"mutation_step": 0.25},
+        "adaptive_mutation=False": {"adaptive_mutation": False},
+    }),
+}
+
+
+def _regrets(algorithm, function, variant, seed):
     problem = FUNCTIONS[function]
-    if VARIANTS[variant] is None:
-        values = _optuna_values(problem, seed, max(BUDGETS))
+    make, variants = ALGORITHMS[algorithm]
+    option = variants[variant]
+    if callable(option):
+        values = option(problem, seed, max(BUDGETS))
     else:
         space = SearchSpace(problem.search_space)
-        tpe = TPE(space, seed, **VARIANTS[variant])
+        optimizer = make(space, seed, **option)
+        # A genetic algorithm is asked for whole generations, as its search does.
+        batch = getattr(optimizer, "population_size", 1)
         values = []
         while len(values) < max(BUDGETS):
-            point = tpe.ask(1)[0]
-            value = problem(space.to_params(point))
-            tpe.tell([point], [value])
-            values.append(value)
+            points = optimizer.ask(batch)
+            losses = [problem(space.to_params(point)) for point in points]
+            optimizer.tell(points, losses)
+            values.extend(losses)
+        values = values[: max(BUDGETS)]
     best = np.minimum.accumulate(values)
     return [max(best[b - 1] - problem.optimum, 1e-12) for b in BUDGETS]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("algorithm", choices=sorted(ALGORITHMS))
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="30 for tpe and genetic, 10 for bayes")
+    parser.add_argument("--variants", nargs="*", help="variant names (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    seeds = args.seeds or (10 if args.algorithm == "bayes" else 30)
+    variants = args.variants or list(ALGORITHMS[args.algorithm][1])
     functions = list(FUNCTIONS)
-    jobs = [(f, v, s) for f in functions for v in VARIANTS for s in range(args.seeds)]
+    jobs = [(args.algorithm, f, v, s) for f in functions for v in variants for s in range(seeds)]
     start = time.perf_counter()
     out = Parallel(n_jobs=2)(delayed(_regrets)(*job) for job in jobs)
-    regrets = {job: r for job, r in zip(jobs, out)}
+    regrets = {job[1:]: r for job, r in zip(jobs, out)}
     lines = [
-        "# TPE defaults: mean log10 regret over "
-        f"{args.seeds} seeds (lower is better)\n",
-        "One option changed at a time from the defaults; `python -m benchmarks.tpe_defaults`.\n",
+        f"# {args.algorithm} defaults: mean log10 regret over {seeds} seeds (lower is better)\n",
+        "One option changed at a time from the defaults; "
+        f"`python -m benchmarks.defaults {args.algorithm}`.\n",
     ]
     for b, budget in enumerate(BUDGETS):
         lines.append(f"\n## After {budget} evaluations\n")
         lines.append("| variant | " + " | ".join(functions) + " | mean |")
         lines.append("|---" * (len(functions) + 2) + "|")
-        for variant in VARIANTS:
+        for variant in variants:
             row = [
-                np.mean([np.log10(regrets[(f, variant, s)][b]) for s in range(args.seeds)])
+                np.mean([np.log10(regrets[(f, variant, s)][b]) for s in range(seeds)])
                 for f in functions
             ]
             cells = " | ".join(f"{v:.3f}" for v in row)
@@ -113,7 +185,7 @@ def main(argv=None):
     lines.append(f"\n({time.perf_counter() - start:.0f} s)\n")
     text = "\n".join(lines)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "tpe_defaults.md").write_text(text)
+    (args.out / f"{args.algorithm}_defaults.md").write_text(text)
     print(text)
 
 

@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm, rankdata, yeojohnson
+from threadpoolctl import threadpool_limits
 
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
 from ._gp import GaussianProcess
@@ -208,12 +209,17 @@ class GPOptimizer(Optimizer):
         self.gp = GaussianProcess(n_restarts=n_restarts)
         self.hedge = Hedge() if acq_func in ("gp_hedge", "auto") else None
         self.pending = {}  # key -> point asked and not yet told
-        self.told_keys = set()
         self._design = []  # points of the initial design not yet proposed, last first
         self._fitted_on = -1
 
     # -- ask / tell -----------------------------------------------------------
     def ask(self, n_points=1):
+        # The GP's matrices are small: threaded BLAS only adds contention
+        # (a fit at 200 points took 6.7x longer with 2 threads on 2 cores).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._ask(n_points)
+
+    def _ask(self, n_points):
         batch = []
         for _ in range(n_points):
             n_seen = len(self.points) + len(self.pending)
@@ -228,9 +234,7 @@ class GPOptimizer(Optimizer):
     def tell(self, points, losses):
         super().tell(points, losses)
         for point in points:
-            key = self.space.key(self.space.canonical(point))
-            self.pending.pop(key, None)
-            self.told_keys.add(key)
+            self.pending.pop(self.space.key(self.space.canonical(point)), None)
 
     # -- initial design -------------------------------------------------------
     def _initial_point(self):
@@ -286,10 +290,9 @@ class GPOptimizer(Optimizer):
     def _maximise(self, name, rows, owners, xs_all, best, posterior):
         values = self._acquire(name, rows, best, posterior=posterior)
         order = np.argsort(-values, kind="stable")
-        scored = []  # (value, point)
-        for i in order[: self.n_polish]:
-            start = Point(int(owners[i]), np.asarray(xs_all[i], dtype=float))
-            scored.append(self._polish(name, start, values[i], best))
+        top = order[: self.n_polish]
+        starts = [Point(int(owners[i]), np.asarray(xs_all[i], dtype=float)) for i in top]
+        scored = self._polish(name, starts, values[top], best)  # (value, point)
         # Unpolished candidates next, in case every polished point is known.
         scored.sort(key=lambda item: -item[0])
         scored.extend((values[i], Point(int(owners[i]), xs_all[i])) for i in order)
@@ -305,32 +308,47 @@ class GPOptimizer(Optimizer):
         # Every candidate is known (a small discrete space): a random point.
         return self.space.sample(1, self.rng)[0]
 
-    def _polish(self, name, start, start_value, best):
-        """L-BFGS-B on the numeric coordinates of ``start``; the canonical result."""
-        b = start.branch
-        numeric = self.encoding.numeric[b]
-        columns = self.encoding.numeric_columns[b]
-        if len(numeric) == 0:
-            return start_value, start
-        row = self.encoding.encode_branch(b, start.x)[0]
+    def _polish(self, name, starts, start_values, best):
+        """L-BFGS-B on the numeric coordinates of ``starts``; ``(value, point)`` pairs.
 
-        def objective(u):
-            trial = row.copy()
-            trial[columns] = u
-            value, grad = self._acquire(name, trial[None, :], best, grad=True)
-            return -float(value[0]), -grad[0, columns]
+        The starts of one branch are polished together, as one problem whose
+        objective is the sum of their (independent) acquisitions, so each
+        step costs one vectorised prediction rather than one per start.  A
+        polished point that, made canonical, scores below its start is
+        replaced by the start.
+        """
+        out = []
+        for b in sorted({p.branch for p in starts}):
+            group = [(p, v) for p, v in zip(starts, start_values) if p.branch == b]
+            numeric = self.encoding.numeric[b]
+            columns = self.encoding.numeric_columns[b]
+            if len(numeric) == 0:
+                out.extend((float(v), p) for p, v in group)
+                continue
+            xs = np.array([p.x for p, _ in group])
+            base = self.encoding.encode_branch(b, xs)
+            shape = (len(group), len(numeric))
 
-        result = minimize(
-            objective, start.x[numeric], jac=True, method="L-BFGS-B",
-            bounds=[(0.0, 1.0)] * len(numeric), options={"maxiter": 50},
-        )
-        x = start.x.copy()
-        x[numeric] = result.x
-        point = self.space.canonical(Point(b, x))
-        value = self._acquire(name, self.encoding.encode_branch(b, point.x), best)[0]
-        if value < start_value:
-            return start_value, self.space.canonical(start)
-        return float(value), point
+            def objective(flat):
+                trial = base.copy()
+                trial[:, columns] = flat.reshape(shape)
+                value, grad = self._acquire(name, trial, best, grad=True)
+                return -float(value.sum()), -grad[:, columns].ravel()
+
+            result = minimize(
+                objective, xs[:, numeric].ravel(), jac=True, method="L-BFGS-B",
+                bounds=[(0.0, 1.0)] * (shape[0] * shape[1]), options={"maxiter": 50},
+            )
+            polished = xs.copy()
+            polished[:, numeric] = result.x.reshape(shape)
+            polished = self._canonical_rows(b, polished)
+            values = self._acquire(name, self.encoding.encode_branch(b, polished), best)
+            for (start, start_value), x, value in zip(group, polished, values):
+                if value >= start_value:
+                    out.append((float(value), Point(b, x)))
+                else:
+                    out.append((float(start_value), start))
+        return out
 
     def _candidates(self):
         """``(branch, unit vectors)`` pairs: random ones and ones near the best."""

@@ -32,6 +32,7 @@ class Optimizer:
         self.rng = np.random.default_rng(seed)
         self.points = []
         self.losses = []
+        self.told_keys = set()  # the distinct candidates told so far
 
     def ask(self, n_points=1):
         """Propose ``n_points`` points to evaluate next."""
@@ -47,6 +48,7 @@ class Optimizer:
         losses = np.where(np.isnan(losses), np.inf, losses)
         self.points.extend(points)
         self.losses.extend(losses.tolist())
+        self.told_keys.update(self.space.key(self.space.canonical(p)) for p in points)
 
 
 class RandomSampler(Optimizer):

@@ -543,8 +543,10 @@ class GeneticSearchCV(BaseModelSearchCV):
         Chance that each parameter of a child mutates; None is ``1 / d``
         for a branch of ``d`` parameters.  A child that would copy its
         parent always gets one mutation.
-    tournament_size : int, default=3
-        Individuals drawn per tournament; the best becomes a parent.
+    tournament_size : int, default=5
+        Individuals drawn per tournament; the best becomes a parent.  5
+        measured better than 2 and 3 (sklearn-genetic-opt's default) on
+        our test functions (``benchmarks/results/genetic_defaults.md``).
     elitism : int, default=1
         The best individuals that survive into the next population whatever
         the new generation scores (at most ``population_size``).
@@ -632,7 +634,7 @@ class GeneticSearchCV(BaseModelSearchCV):
         generations=None,
         crossover_probability=0.8,
         mutation_probability=None,
-        tournament_size=3,
+        tournament_size=5,
         elitism=1,
         mutation_step=0.1,
         adaptive_mutation=True,
