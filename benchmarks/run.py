@@ -179,6 +179,10 @@ def parallel(tasks, methods, budget, seeds):
                     run = _one_run(method, task, budget, seed, n_jobs=n_jobs, n_points=n_jobs)
                     run["n_jobs"] = n_jobs
                     runs.append(run)
+    return runs
+
+
+def parallel_table(tasks, methods, budget, runs):
     table = {}
     for task in tasks:
         ok = [r for r in runs if r["task"] == task.name and "scores" in r]
@@ -198,7 +202,7 @@ def parallel(tasks, methods, budget, seeds):
                             for r in mine])),
                         "wall": float(np.mean([r["wall"] for r in mine])),
                     }
-    return runs, table
+    return table
 
 
 def _markdown_errors(runs):
@@ -247,6 +251,12 @@ def _markdown_quality(tasks, methods, budgets, table, seeds):
                       if (t.name, m, budget) in table]
             means.append(f"**{np.nanmean(values):.1f}**")
         lines.append("| **mean over tasks** | " + " | ".join(means) + " |")
+        common = [t for t in tasks if all((t.name, m, budget) in table for m in present)]
+        if 0 < len(common) < len(tasks):
+            cells = [f"**{np.nanmean([table[(t.name, m, budget)]['normalised'] for t in common]):.1f}**"
+                     for m in present]
+            lines.append(f"| **mean over the {len(common)} tasks every method completed** | "
+                         + " | ".join(cells) + " |")
     budget = max(budgets)
     present = [m for m in methods if any((t.name, m, budget) in table for t in tasks)]
     lines.append(f"\n### Seconds outside model fitting per search of {budget} candidates "
@@ -326,60 +336,86 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--n-jobs", type=int, default=2, help="runs in parallel")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="measure nothing: rewrite the tables and plot of a results JSON")
     args = parser.parse_args(argv)
+    if args.render:
+        raw = json.loads(args.render.read_text())
+        print(render(raw, args.render.parent))
+        return 0
 
     quick = args.quick
     tasks = get_tasks(args.tasks, quick=quick)
     seeds = list(range(args.seeds if args.seeds else (3 if quick else 5)))
-    budgets = [30] if quick else [30, 60]
-    sizes = [10, 50] if quick else [10, 50, 100, 200]
-    mode = "quick" if quick else "full"
     suites = (args.suites or ("quality,overhead" if quick else "quality,overhead,parallel"))
     suites = suites.split(",")
-    args.out.mkdir(parents=True, exist_ok=True)
-    report = [f"# sk_hpo benchmark ({mode})\n",
-              f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
-              f"`python -m benchmarks.run{' --quick' if quick else ''}`; {_versions()}."]
-    raw = {"mode": mode, "seeds": seeds, "budgets": budgets, "versions": _versions()}
+    raw = {
+        "mode": "quick" if quick else "full", "seeds": seeds,
+        "budgets": [30] if quick else [30, 60],
+        "sizes": [10, 50] if quick else [10, 50, 100, 200],
+        "versions": _versions(), "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "tasks": [t.name for t in tasks], "methods": args.methods, "seconds": {},
+    }
     started = time.perf_counter()
-
-    overhead_jobs = overhead(args.methods, sizes) if "overhead" in suites else []
-    t0 = time.perf_counter()
+    overhead_jobs = overhead(args.methods, raw["sizes"]) if "overhead" in suites else []
     runs, overhead_runs = quality(
-        tasks if "quality" in suites else [], args.methods, budgets, seeds, args.n_jobs,
+        tasks if "quality" in suites else [], args.methods, raw["budgets"], seeds, args.n_jobs,
         overhead_jobs,
     )
     if "quality" in suites:
         raw["quality"] = runs
-        table = quality_table(tasks, args.methods, budgets, runs)
-        report.append("\n## Sample efficiency")
-        report.append(_markdown_quality(tasks, args.methods, budgets, table, seeds))
-        report.append(_markdown_errors(runs))
-        png = convergence_png(tasks, args.methods, runs, max(budgets),
-                              args.out / f"{mode}_convergence.png")
-        if png:
-            report.append(f"\n![Normalised score against fitted candidates]({png.name})\n")
     if "overhead" in suites:
         raw["overhead"] = overhead_runs
-        report.append("\n## Overhead")
-        report.append(_markdown_overhead(args.methods, sizes, _overhead_table(overhead_runs, sizes)))
-        report.append(_markdown_errors(overhead_runs))
-    report.append(f"\n(quality and overhead suites: {time.perf_counter() - t0:.0f} s)")
+    raw["seconds"]["quality and overhead"] = time.perf_counter() - started
     if "parallel" in suites:
         t0 = time.perf_counter()
-        parallel_tasks = get_tasks(["svm-synthetic-acc", "hgb-diabetes-mse"])
-        runs, table = parallel(parallel_tasks, args.methods, 30, seeds[:3])
-        raw["parallel"] = runs
-        report.append("\n## Parallel")
-        report.append(_markdown_parallel(parallel_tasks, args.methods, 30, table))
-        report.append(_markdown_errors(runs))
-        report.append(f"\n(suite time {time.perf_counter() - t0:.0f} s)")
-
-    text = "\n".join(report) + f"\n\nTotal {time.perf_counter() - started:.0f} s.\n"
-    (args.out / f"{mode}.md").write_text(text)
-    (args.out / f"{mode}.json").write_text(json.dumps(raw, indent=1))
-    print(text)
+        raw["parallel"] = parallel(get_tasks(PARALLEL_TASKS), args.methods, 30, seeds[:3])
+        raw["seconds"]["parallel"] = time.perf_counter() - t0
+    raw["seconds"]["total"] = time.perf_counter() - started
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{raw['mode']}.json").write_text(json.dumps(raw, indent=1))
+    print(render(raw, args.out))
     return 0
+
+
+PARALLEL_TASKS = ["svm-synthetic-acc", "hgb-diabetes-mse"]
+
+
+def render(raw, out):
+    """Write ``<mode>.md`` and the convergence PNG of ``raw`` into ``out``; the text."""
+    mode, methods = raw["mode"], raw["methods"]
+    tasks = get_tasks(raw["tasks"])
+    budgets, seeds, sizes = raw["budgets"], raw["seeds"], raw["sizes"]
+    seconds = raw["seconds"]
+    report = [f"# sk_hpo benchmark ({mode})\n",
+              f"{raw['date']}, {raw['machine']}, "
+              f"`python -m benchmarks.run{' --quick' if mode == 'quick' else ''}`; "
+              f"{raw['versions']}."]
+    if "quality" in raw:
+        runs = raw["quality"]
+        table = quality_table(tasks, methods, budgets, runs)
+        report.append("\n## Sample efficiency")
+        report.append(_markdown_quality(tasks, methods, budgets, table, seeds))
+        report.append(_markdown_errors(runs))
+        png = convergence_png(tasks, methods, runs, max(budgets), out / f"{mode}_convergence.png")
+        if png:
+            report.append(f"\n![Normalised score against fitted candidates]({png.name})\n")
+    if "overhead" in raw:
+        report.append("\n## Overhead")
+        report.append(_markdown_overhead(methods, sizes, _overhead_table(raw["overhead"], sizes)))
+        report.append(_markdown_errors(raw["overhead"]))
+    report.append(f"\n(quality and overhead suites: {seconds['quality and overhead']:.0f} s)")
+    if "parallel" in raw:
+        parallel_tasks = get_tasks(PARALLEL_TASKS)
+        table = parallel_table(parallel_tasks, methods, 30, raw["parallel"])
+        report.append("\n## Parallel")
+        report.append(_markdown_parallel(parallel_tasks, methods, 30, table))
+        report.append(_markdown_errors(raw["parallel"]))
+        report.append(f"\n(suite time {seconds['parallel']:.0f} s)")
+    text = "\n".join(report) + f"\n\nTotal {seconds['total']:.0f} s.\n"
+    (out / f"{mode}.md").write_text(text)
+    return text
 
 
 if __name__ == "__main__":

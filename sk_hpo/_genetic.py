@@ -35,7 +35,7 @@ _BLEND_ALPHA = 0.5  # BLX-alpha: children may fall a half-interval outside the p
 
 
 class GeneticAlgorithm(Optimizer):
-    """A steady, elitist genetic algorithm on a ``SearchSpace``.
+    """A generational, elitist genetic algorithm on a ``SearchSpace``.
 
     Parameters
     ----------
@@ -92,8 +92,7 @@ class GeneticAlgorithm(Optimizer):
         self.generation = 0
         self.population = []  # (point, loss) of the current parents
         self.children = []  # (point, loss) told in the current generation
-        self.pending = {}  # key -> (point, generation, loss of its better parent)
-        self.generation_of = []  # generation of each told point
+        self.pending = {}  # key -> (point, loss of its better parent)
         self.history = []  # one dict per generation (see _record)
         self._design = []
 
@@ -107,7 +106,7 @@ class GeneticAlgorithm(Optimizer):
                 point, parent_loss = self._initial_point(), np.inf
             else:
                 point, parent_loss = self._breed()
-            self.pending[self.space.key(point)] = (point, self.generation, parent_loss)
+            self.pending[self.space.key(point)] = (point, parent_loss)
             batch.append(point)
         return batch
 
@@ -115,10 +114,7 @@ class GeneticAlgorithm(Optimizer):
         super().tell(points, losses)
         for point, loss in zip(points, self.losses[-len(points):]):
             point = self.space.canonical(point)
-            _, generation, parent_loss = self.pending.pop(
-                self.space.key(point), (point, self.generation, np.inf)
-            )
-            self.generation_of.append(generation)
+            _, parent_loss = self.pending.pop(self.space.key(point), (point, np.inf))
             self.children.append((point, loss, parent_loss))
         self._record()
 

@@ -374,3 +374,11 @@ def test_bayes_parameters_are_checked_before_any_fit(params, message, recording)
     with pytest.raises(ValueError, match=message):
         search.fit(X, y)
     assert recording.fits == []
+
+
+def test_a_space_without_dimensions_has_one_candidate(recording):
+    X, y = load_iris(return_X_y=True)
+    search = BayesSearchCV(recording(), {}, n_iter=3, n_initial_points=1, cv=2)
+    with pytest.warns(UserWarning, match="no new candidate left after 1"):
+        search.fit(X, y)
+    assert search.cv_results_["params"] == [{}]
