@@ -23,7 +23,7 @@ from sk_hpo import Categorical, Integer, SearchSpace
 from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
 from sk_hpo._tpe import TPE
-from sk_hpo.testing import FUNCTIONS
+from sk_hpo.testing import FUNCTIONS, minimise
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUDGETS = (30, 60)
@@ -136,17 +136,10 @@ def _regrets(algorithm, function, variant, seed):
     if callable(option):
         values = option(problem, seed, max(BUDGETS))
     else:
-        space = SearchSpace(problem.search_space)
-        optimizer = make(space, seed, **option)
+        optimizer = make(SearchSpace(problem.search_space), seed, **option)
         # A genetic algorithm is asked for whole generations, as its search does.
         batch = getattr(optimizer, "population_size", 1)
-        values = []
-        while len(values) < max(BUDGETS):
-            points = optimizer.ask(batch)
-            losses = [problem(space.to_params(point)) for point in points]
-            optimizer.tell(points, losses)
-            values.extend(losses)
-        values = values[: max(BUDGETS)]
+        values = minimise(optimizer, problem, max(BUDGETS), batch)
     best = np.minimum.accumulate(values)
     return [max(best[b - 1] - problem.optimum, 1e-12) for b in BUDGETS]
 

@@ -148,6 +148,31 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
         return np.full(len(X), self.score(X))
 
 
+def minimise(optimizer, objective, n_evaluations, batch_size=1):
+    """Drive an ask/tell optimizer on ``objective`` without cross-validation.
+
+    Asks for up to ``batch_size`` points at a time (a generation, for a
+    genetic algorithm), evaluates ``objective`` on each point's parameter
+    dict, tells the losses back, and returns all losses in evaluation
+    order: ``n_evaluations`` of them.
+
+    >>> from sk_hpo import SearchSpace
+    >>> from sk_hpo._optimizer import RandomSampler
+    >>> problem = FUNCTIONS["branin"]
+    >>> optimizer = RandomSampler(SearchSpace(problem.search_space), seed=0)
+    >>> minimise(optimizer, problem, 5, batch_size=2).shape
+    (5,)
+    """
+    space = optimizer.space
+    losses = []
+    while len(losses) < n_evaluations:
+        points = optimizer.ask(min(batch_size, n_evaluations - len(losses)))
+        values = [objective(space.to_params(space.canonical(p))) for p in points]
+        optimizer.tell(points, values)
+        losses.extend(values)
+    return np.asarray(losses, dtype=float)
+
+
 def dummy_data(n_samples=4):
     """Data to fit a :class:`FunctionEstimator` on (it is ignored)."""
     return np.zeros((n_samples, 1)), np.arange(n_samples) % 2

@@ -43,3 +43,24 @@ def iris():
     from sklearn.datasets import load_iris
 
     return load_iris(return_X_y=True)
+
+
+@pytest.fixture
+def two_branches():
+    """A conditional space and its loss: branch "b" reaches 0 (v = 0.7, w = 5),
+    branch "a" never goes below 1."""
+    from sk_hpo import Integer, Real, SearchSpace
+
+    space = SearchSpace(
+        [
+            {"kind": ["a"], "u": Real(0, 1)},
+            {"kind": ["b"], "v": Real(0, 1), "w": Integer(0, 20)},
+        ]
+    )
+
+    def loss(params):
+        if params["kind"] == "a":
+            return 1.0 + params["u"]
+        return 3 * abs(params["v"] - 0.7) + abs(params["w"] - 5) / 20
+
+    return space, loss

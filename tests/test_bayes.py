@@ -12,18 +12,7 @@ from sk_hpo._acquisition import Hedge, acquisition
 from sk_hpo._bayes import GPOptimizer, warp_losses
 from sk_hpo._gp import GaussianProcess
 from sk_hpo._optimizer import RandomSampler
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
-
-
-def _minimise(optimizer, problem, n_iter, n_points=1):
-    space = optimizer.space
-    values = []
-    while len(values) < n_iter:
-        points = optimizer.ask(n_points)
-        losses = [problem(space.to_params(p)) for p in points]
-        optimizer.tell(points, losses)
-        values.extend(losses)
-    return np.asarray(values)
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
 
 
 # -- the Gaussian process ------------------------------------------------------
@@ -142,8 +131,8 @@ def test_bayes_converges_near_the_optimum_better_than_random(name, n_iter, ratio
     space = SearchSpace(problem.search_space)
     gp_regret, random_regret = [], []
     for seed in range(4):
-        gp = _minimise(GPOptimizer(space, seed), problem, n_iter)
-        rand = _minimise(RandomSampler(space, seed), problem, n_iter)
+        gp = minimise(GPOptimizer(space, seed), problem, n_iter)
+        rand = minimise(RandomSampler(space, seed), problem, n_iter)
         gp_regret.append(gp.min() - problem.optimum)
         random_regret.append(rand.min() - problem.optimum)
     assert np.median(gp_regret) < ratio * np.median(random_regret)
@@ -195,7 +184,7 @@ def test_batches_are_distinct_and_spread_out():
     problem = FUNCTIONS["branin"]
     space = SearchSpace(problem.search_space)
     opt = GPOptimizer(space, 0)
-    _minimise(opt, problem, 20)
+    minimise(opt, problem, 20)
     batch = opt.ask(8)
     xs = np.array([p.x for p in batch])
     distances = np.linalg.norm(xs[:, None] - xs[None], axis=2)[np.triu_indices(8, 1)]
@@ -213,8 +202,8 @@ def test_batches_are_distinct_and_spread_out():
 def test_batches_of_four_still_beat_random_search(name, ratio):
     problem = FUNCTIONS[name]
     space = SearchSpace(problem.search_space)
-    batched = [_minimise(GPOptimizer(space, s), problem, 40, n_points=4).min() for s in range(6)]
-    random = [_minimise(RandomSampler(space, s), problem, 40).min() for s in range(6)]
+    batched = [minimise(GPOptimizer(space, s), problem, 40, batch_size=4).min() for s in range(6)]
+    random = [minimise(RandomSampler(space, s), problem, 40).min() for s in range(6)]
     regret = np.median(batched) - problem.optimum
     assert regret < ratio * (np.median(random) - problem.optimum)
 
@@ -247,21 +236,12 @@ def test_all_failures_keep_proposing_new_points():
     assert len({space.key(p) for p in opt.points}) == 6
 
 
-def test_conditional_space_is_one_model_that_finds_the_good_branch():
-    space = SearchSpace([
-        {"kind": ["a"], "u": Real(0, 1)},
-        {"kind": ["b"], "v": Real(0, 1), "w": Integer(0, 20)},
-    ])
-
-    def loss(params):
-        if params["kind"] == "a":
-            return 1.0 + params["u"]
-        return 3 * abs(params["v"] - 0.7) + abs(params["w"] - 5) / 20
-
+def test_conditional_space_is_one_model_that_finds_the_good_branch(two_branches):
+    space, loss = two_branches
     shares = []
     for seed in range(3):
         opt = GPOptimizer(space, seed)
-        _minimise(opt, loss, 30)
+        minimise(opt, loss, 30)
         shares.append(np.mean([p.branch == 1 for p in opt.points[10:]]))
         best = space.to_params(opt.points[int(np.argmin(opt.losses))])
         assert best["kind"] == "b" and abs(best["v"] - 0.7) < 0.05 and abs(best["w"] - 5) <= 1
@@ -276,13 +256,13 @@ def test_every_acquisition_and_design_works_and_is_deterministic(acq_func, gener
     problem = FUNCTIONS["mixed"]
     space = SearchSpace(problem.search_space)
     runs = [
-        _minimise(GPOptimizer(space, 3, acq_func=acq_func, initial_point_generator=generator,
-                              n_initial_points=5, n_candidates=200), problem, 12, n_points=2)
+        minimise(GPOptimizer(space, 3, acq_func=acq_func, initial_point_generator=generator,
+                              n_initial_points=5, n_candidates=200), problem, 12, batch_size=2)
         for _ in range(2)
     ]
     np.testing.assert_array_equal(runs[0], runs[1])
-    other = _minimise(GPOptimizer(space, 4, acq_func=acq_func, initial_point_generator=generator,
-                                  n_initial_points=5, n_candidates=200), problem, 12, n_points=2)
+    other = minimise(GPOptimizer(space, 4, acq_func=acq_func, initial_point_generator=generator,
+                                  n_initial_points=5, n_candidates=200), problem, 12, batch_size=2)
     assert not np.array_equal(runs[0], other)
 
 

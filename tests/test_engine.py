@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from sk_hpo import Categorical, Integer, RandomSearchCV, Real
+from sk_hpo import Integer, RandomSearchCV, Real
 from sk_hpo._base import FAILURE_PATIENCE
 from sk_hpo.callbacks import NoImprovementStopper, SearchState, ThresholdStopper
 

@@ -10,18 +10,7 @@ from sk_hpo._genetic import GeneticAlgorithm, _reflect
 from sk_hpo._optimizer import RandomSampler
 from sk_hpo._search_space import Point
 from sk_hpo.callbacks import NoImprovementStopper
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
-
-
-def _evolve(optimizer, problem, n_iter, batch):
-    space = optimizer.space
-    values = []
-    while len(values) < n_iter:
-        points = optimizer.ask(batch)
-        losses = [problem(space.to_params(p)) for p in points]
-        optimizer.tell(points, losses)
-        values.extend(losses)
-    return np.asarray(values)
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
 
 
 @pytest.mark.parametrize("name", ["branin", "hartmann6", "mixed"])
@@ -31,8 +20,8 @@ def test_population_improves_over_generations_and_beats_random(name):
     ga_regret, random_regret = [], []
     for seed in range(6):
         ga = GeneticAlgorithm(space, seed, population_size=10)
-        values = _evolve(ga, problem, 80, 10)
-        rand = _evolve(RandomSampler(space, seed), problem, 80, 10)
+        values = minimise(ga, problem, 80, 10)
+        rand = minimise(RandomSampler(space, seed), problem, 80, 10)
         ga_regret.append(values.min() - problem.optimum)
         random_regret.append(rand.min() - problem.optimum)
         generations = values.reshape(8, 10)
@@ -88,12 +77,12 @@ def test_mutation_step_adapts_by_the_one_fifth_rule():
     problem = FUNCTIONS["hartmann6"]
     space = SearchSpace(problem.search_space)
     ga = GeneticAlgorithm(space, 0, population_size=8)
-    _evolve(ga, problem, 160, 8)
+    minimise(ga, problem, 160, 8)
     steps = [entry["mutation_step"] for entry in ga.history]
     assert len(set(steps)) > 3
     assert all(0.01 <= s <= 0.5 for s in steps)
     fixed = GeneticAlgorithm(space, 0, population_size=8, adaptive_mutation=False)
-    _evolve(fixed, problem, 80, 8)
+    minimise(fixed, problem, 80, 8)
     assert {entry["mutation_step"] for entry in fixed.history} == {0.1}
 
 
@@ -105,9 +94,9 @@ def test_reflect_keeps_coordinates_in_the_unit_interval():
 def test_same_seed_same_generations():
     problem = FUNCTIONS["mixed"]
     space = SearchSpace(problem.search_space)
-    runs = [_evolve(GeneticAlgorithm(space, 5), problem, 40, 10) for _ in range(2)]
+    runs = [minimise(GeneticAlgorithm(space, 5), problem, 40, 10) for _ in range(2)]
     np.testing.assert_array_equal(runs[0], runs[1])
-    assert not np.array_equal(runs[0], _evolve(GeneticAlgorithm(space, 6), problem, 40, 10))
+    assert not np.array_equal(runs[0], minimise(GeneticAlgorithm(space, 6), problem, 40, 10))
 
 
 # -- the search ----------------------------------------------------------------

@@ -7,18 +7,7 @@ from sk_hpo._optimizer import RandomSampler
 from sk_hpo._parzen import ParzenEstimator
 from sk_hpo._search_space import Point
 from sk_hpo._tpe import TPE, default_gamma
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
-
-
-def _minimise(optimizer, problem, n_iter, n_points=1):
-    space = optimizer.space
-    values = []
-    while len(values) < n_iter:
-        points = [space.canonical(p) for p in optimizer.ask(n_points)]
-        losses = [problem(space.to_params(p)) for p in points]
-        optimizer.tell(points, losses)
-        values.extend(losses)
-    return np.asarray(values)
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
 
 
 @pytest.mark.parametrize("name", ["branin", "hartmann6", "mixed"])
@@ -27,8 +16,8 @@ def test_tpe_concentrates_near_the_optimum_better_than_random(name):
     space = SearchSpace(problem.search_space)
     tpe_best, random_best, tpe_late, random_late = [], [], [], []
     for seed in range(8):
-        tpe = _minimise(TPE(space, seed), problem, 40)
-        rand = _minimise(RandomSampler(space, seed), problem, 40)
+        tpe = minimise(TPE(space, seed), problem, 40)
+        rand = minimise(RandomSampler(space, seed), problem, 40)
         tpe_best.append(tpe.min() - problem.optimum)
         random_best.append(rand.min() - problem.optimum)
         # Where the model proposes: the median of its last 20 proposals.
@@ -83,7 +72,7 @@ def test_batches_are_distinct_and_spread_out():
     problem = FUNCTIONS["branin"]
     space = SearchSpace(problem.search_space)
     tpe = TPE(space, 0)
-    _minimise(tpe, problem, 20)
+    minimise(tpe, problem, 20)
     batch = tpe.ask(8)
     xs = np.array([p.x for p in batch])
     assert len({tuple(x) for x in xs}) == 8
@@ -94,28 +83,14 @@ def test_batches_are_distinct_and_spread_out():
     assert np.median(distances) > 0.05
 
 
-def test_tree_structured_space_models_each_branch_on_its_own_observations():
-    # Branch "b" reaches 0; branch "a" is never better than 1.
-    space = SearchSpace(
-        [
-            {"kind": ["a"], "u": Real(0, 1)},
-            {"kind": ["b"], "v": Real(0, 1), "w": Integer(0, 20)},
-        ]
-    )
-
-    def loss(params):
-        if params["kind"] == "a":
-            return 1.0 + params["u"]
-        return 3 * abs(params["v"] - 0.7) + abs(params["w"] - 5) / 20
-
+def test_tree_structured_space_models_each_branch_on_its_own_observations(two_branches):
+    space, loss = two_branches
     tpe_share, random_share = [], []
     for seed in range(6):
         tpe = TPE(space, seed)
         rand = RandomSampler(space, seed)
         for opt in (tpe, rand):
-            for _ in range(40):
-                point = opt.ask(1)[0]
-                opt.tell([point], [loss(space.to_params(point))])
+            minimise(opt, loss, 40)
         tpe_share.append(np.mean([p.branch == 1 for p in tpe.points[20:]]))
         random_share.append(np.mean([p.branch == 1 for p in rand.points[20:]]))
         best = space.to_params(tpe.points[int(np.argmin(tpe.losses))])
@@ -126,9 +101,9 @@ def test_tree_structured_space_models_each_branch_on_its_own_observations():
 def test_same_seed_same_proposals():
     problem = FUNCTIONS["mixed"]
     space = SearchSpace(problem.search_space)
-    runs = [_minimise(TPE(space, 7), problem, 25, n_points=3) for _ in range(2)]
+    runs = [minimise(TPE(space, 7), problem, 25, batch_size=3) for _ in range(2)]
     np.testing.assert_array_equal(runs[0], runs[1])
-    other = _minimise(TPE(space, 8), problem, 25, n_points=3)
+    other = minimise(TPE(space, 8), problem, 25, batch_size=3)
     assert not np.array_equal(runs[0], other)
 
 
