@@ -236,9 +236,10 @@ class GPOptimizer(Optimizer):
         return batch
 
     def tell(self, points, losses):
-        super().tell(points, losses)
-        for point in points:
-            self.pending.pop(self.space.key(self.space.canonical(point)), None)
+        keys = super().tell(points, losses)
+        for key in keys:
+            self.pending.pop(key, None)
+        return keys
 
     # -- initial design -------------------------------------------------------
     def _initial_point(self):

@@ -111,12 +111,13 @@ class GeneticAlgorithm(Optimizer):
         return batch
 
     def tell(self, points, losses):
-        super().tell(points, losses)
-        for point, loss in zip(points, self.losses[-len(points):]):
+        keys = super().tell(points, losses)
+        for point, key, loss in zip(points, keys, self.losses[-len(points):]):
             point = self.space.canonical(point)
-            _, parent_loss = self.pending.pop(self.space.key(point), (point, np.inf))
+            _, parent_loss = self.pending.pop(key, (point, np.inf))
             self.children.append((point, loss, parent_loss))
         self._record()
+        return keys
 
     def more_results(self, points):
         """The ``generation`` column of ``cv_results_`` for ``points``."""

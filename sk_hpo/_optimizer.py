@@ -39,7 +39,10 @@ class Optimizer:
         raise NotImplementedError
 
     def tell(self, points, losses):
-        """Record the losses of evaluated points (``inf`` for a failure)."""
+        """Record the losses of evaluated points (``inf`` for a failure).
+
+        Returns the candidate keys of ``points``, for subclasses.
+        """
         losses = np.asarray(losses, dtype=float)
         if len(points) != len(losses):
             raise ValueError(
@@ -48,7 +51,9 @@ class Optimizer:
         losses = np.where(np.isnan(losses), np.inf, losses)
         self.points.extend(points)
         self.losses.extend(losses.tolist())
-        self.told_keys.update(self.space.key(self.space.canonical(p)) for p in points)
+        keys = [self.space.key(self.space.canonical(p)) for p in points]
+        self.told_keys.update(keys)
+        return keys
 
 
 class RandomSampler(Optimizer):

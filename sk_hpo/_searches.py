@@ -489,13 +489,14 @@ def _from_skopt_kwargs(kwargs):
                 f"{sorted(allowed)}, got {_describe(given)}."
             )
         for name, value in given.items():
-            limit = 1 if allowed[name] == "n_candidates" else 0
+            option = allowed[name]
+            limit = 1 if option == "n_candidates" else 0
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < limit:
                 raise ValueError(
                     f"optimizer_kwargs[{key!r}][{name!r}] must be a number >= {limit}, "
                     f"got {_describe(value)}."
                 )
-            options[allowed[name]] = int(value) if allowed[name] != name else float(value)
+            options[option] = float(value) if option in ("xi", "kappa") else int(value)
     return options
 
 
