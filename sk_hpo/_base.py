@@ -1,6 +1,8 @@
 """The search engine: any ask/tell optimizer as a scikit-learn search."""
 
 import numbers
+import os
+import pickle
 import time
 import warnings
 from abc import abstractmethod
@@ -11,13 +13,29 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ._failures import collecting_fit_results, raise_all_failed
+from ._fingerprint import describe, search_fingerprint
+from ._replay import replay, replay_cells
 from ._search_space import SearchSpace
-from ._space import _describe
+from ._storage import StoredCandidate, Study
+from ._validation import (
+    check_callbacks,
+    check_data,
+    check_initial_params,
+    check_parameter_names,
+)
 from .callbacks import SearchState
 
 # A search whose first candidates all fail is misconfigured: stop after this
 # many (or at the end of a smaller budget) rather than burn the whole budget.
 FAILURE_PATIENCE = 10
+
+# Parameters that change neither the algorithm nor its random draws: a
+# stored algorithm state stays valid when only these change.
+_NOT_ALGORITHM = {
+    "estimator", "search_spaces", "n_iter", "scoring", "n_jobs", "refit", "cv",
+    "verbose", "pre_dispatch", "error_score", "return_train_score", "callbacks",
+    "initial_params", "storage", "study_name", "resume", "generations",
+}
 
 # Rounds of ask() tolerated without a new candidate before falling back to
 # random draws, and random draws tried per missing candidate after that.
@@ -41,6 +59,10 @@ class BaseModelSearchCV(BaseSearchCV):
         "n_points": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "callbacks": [callable, list, tuple, None],
+        "initial_params": [list, tuple, None],
+        "storage": [str, os.PathLike, None],
+        "study_name": [str, None],
+        "resume": ["boolean"],
     }
 
     def __init__(
@@ -60,6 +82,10 @@ class BaseModelSearchCV(BaseSearchCV):
         error_score=np.nan,
         return_train_score=False,
         callbacks=None,
+        initial_params=None,
+        storage=None,
+        study_name=None,
+        resume=True,
     ):
         super().__init__(
             estimator=estimator,
@@ -77,6 +103,10 @@ class BaseModelSearchCV(BaseSearchCV):
         self.n_points = n_points
         self.random_state = random_state
         self.callbacks = callbacks
+        self.initial_params = initial_params
+        self.storage = storage
+        self.study_name = study_name
+        self.resume = resume
 
     @abstractmethod
     def _make_optimizer(self, space, seed):
@@ -90,29 +120,64 @@ class BaseModelSearchCV(BaseSearchCV):
         """Candidates proposed and evaluated together."""
         return self.n_points
 
+    def fit(self, X, y=None, **params):
+        # The data is needed before the first fit: to check it, and for
+        # the fingerprint of a stored search.
+        check_data(X, y)
+        self._fit_data = (X, y)
+        try:
+            return super().fit(X, y, **params)
+        finally:
+            del self._fit_data
+
+    fit.__doc__ = BaseSearchCV.fit.__doc__
+
     def _run_search(self, evaluate_candidates):
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
-        callbacks = _check_callbacks(self.callbacks)
+        callbacks = check_callbacks(self.callbacks)
+        initial_points = check_initial_params(self.initial_params, space, self._budget())
+        X, y = self._fit_data
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         optimizer = self._make_optimizer(space, seed)
-        run = _SearchRun(self, space, optimizer, evaluate_candidates, seed)
-        with collecting_fit_results() as fit_results:
-            run.fit_results = fit_results
-            run.loop(callbacks)
+        study = self._open_study(space, X, y, evaluate_candidates)
+        run = _SearchRun(self, space, optimizer, evaluate_candidates, seed, study)
+        try:
+            with collecting_fit_results() as fit_results:
+                run.fit_results = fit_results
+                if study is not None:
+                    run.resume()
+                run.loop(callbacks, initial_points)
+        finally:
+            if study is not None:
+                study.close()
         self.n_duplicates_ = run.n_duplicates
+        self.n_resumed_ = run.n_resumed
         self.search_space_ = space
-        self.optimizer_ = optimizer
+        self.optimizer_ = run.optimizer
+
+    def _open_study(self, space, X, y, evaluate_candidates):
+        if self.storage is None:
+            return None
+        replay_cells(evaluate_candidates)  # fail now, not after the first batch
+        name = self.study_name if self.study_name is not None else type(self).__name__
+        return Study(self.storage, name, search_fingerprint(self, space, X, y), self.resume)
+
+    def _algorithm_description(self):
+        """What a stored algorithm state depends on (see ``_NOT_ALGORITHM``)."""
+        params = self.get_params(deep=False)
+        return describe({k: v for k, v in params.items() if k not in _NOT_ALGORITHM})
 
 
 class _SearchRun:
     """The state of one ``fit``: ask, evaluate, tell, until the budget is spent."""
 
-    def __init__(self, search, space, optimizer, evaluate_candidates, seed):
+    def __init__(self, search, space, optimizer, evaluate_candidates, seed, study=None):
         self.search = search
         self.space = space
         self.optimizer = optimizer
         self.evaluate_candidates = evaluate_candidates
+        self.study = study
         self.fallback_rng = np.random.default_rng([seed, 1])
         self.known = {}  # candidate key -> loss
         self.scores = []  # optimised score of each candidate, nan if failed
@@ -120,15 +185,96 @@ class _SearchRun:
         self.n_iter = search._budget()
         self.n_duplicates = 0
         self.n_failed = 0
+        self.n_resumed = 0
         self.fit_results = None
         self.results = None
         self.start_time = time.monotonic()
+        self._unpicklable_warned = False
 
-    def loop(self, callbacks):
+    # -- storage ------------------------------------------------------------
+    def resume(self):
+        """Load the study's candidates into ``cv_results_`` and the algorithm."""
+        stored = self.study.candidates()
+        if not stored:
+            return
+        n_splits = self.search.n_splits_
+        for candidate in stored:
+            if len(candidate.results) != n_splits:
+                raise ValueError(
+                    f"storage={self.study.path!r}, study {self.study.name!r}: candidate "
+                    f"{candidate.number} holds {len(candidate.results)} split results, "
+                    f"this search makes {n_splits}; use resume=False to start again."
+                )
+        points = [self.space.canonical(c.point) for c in stored]
+        outs = [out for c in stored for out in c.results]
+        more = {key: [c.more.get(key) for c in stored] for key in stored[-1].more}
+        params = [self.space.to_params(point) for point in points]
+        self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
+        self.fit_results.extend(outs)
+        for candidate, point in zip(stored, points):
+            self.known[self.space.key(point)] = candidate.loss
+            self.scores.append(-candidate.loss if np.isfinite(candidate.loss) else np.nan)
+            self.batches.append(candidate.batch)
+            self.n_failed += candidate.status == "failed"
+        self.n_resumed = len(stored)
+        if not self._restore_state(len(stored)):
+            # A fresh algorithm learns the stored candidates batch by batch.
+            for batch in dict.fromkeys(self.batches):
+                told = [i for i, b in enumerate(self.batches) if b == batch]
+                self.optimizer.tell(
+                    [points[i] for i in told], [stored[i].loss for i in told]
+                )
+        if self.search.verbose:
+            print(
+                f"[{type(self.search).__name__}] resumed {len(stored)} candidates from "
+                f"{self.study.path!r} (study {self.study.name!r})",
+                flush=True,
+            )
+
+    def _restore_state(self, n_stored):
+        """Continue the stored algorithm, if it is the one this search runs."""
+        n_candidates, state = self.study.snapshot()
+        if state is None or n_candidates != n_stored:
+            return False
+        try:
+            description, optimizer, fallback_rng, n_duplicates = pickle.loads(state)
+        except Exception:  # written by another version: re-tell instead
+            return False
+        if description != self.search._algorithm_description():
+            return False
+        self.optimizer, self.fallback_rng, self.n_duplicates = optimizer, fallback_rng, n_duplicates
+        return True
+
+    def _state_snapshot(self):
+        state = (
+            self.search._algorithm_description(),
+            self.optimizer,
+            self.fallback_rng,
+            self.n_duplicates,
+        )
+        try:
+            return pickle.dumps(state)
+        except Exception as exc:
+            if not self._unpicklable_warned:
+                warnings.warn(
+                    f"The search algorithm's state cannot be pickled ({exc}); a resumed "
+                    "search will re-tell the stored candidates to a new algorithm rather "
+                    "than continue exactly where it stopped.",
+                    UserWarning,
+                )
+                self._unpicklable_warned = True
+            return None
+
+    # -- the loop -----------------------------------------------------------
+    def loop(self, callbacks, initial_points=()):
         search = self.search
+        queued = [p for p in initial_points if self.space.key(p) not in self.known]
         while len(self.scores) < self.n_iter:
             n_wanted = min(search._batch_size(), self.n_iter - len(self.scores))
-            points, twins = self._ask_new(n_wanted)
+            if queued:
+                points, twins, queued = queued[:n_wanted], [], queued[n_wanted:]
+            else:
+                points, twins = self._ask_new(n_wanted)
             if not points:
                 warnings.warn(
                     f"The search space has no new candidate left after "
@@ -137,12 +283,14 @@ class _SearchRun:
                     UserWarning,
                 )
                 break
-            losses = self._evaluate(points)
+            losses, evaluated = self._evaluate(points)
             self.optimizer.tell(points, losses)
             if twins:
                 self.optimizer.tell(
                     [twin for twin, _ in twins], [self.known[key] for _, key in twins]
                 )
+            if self.study is not None:
+                self.study.save_batch(evaluated, self._state_snapshot())
             self._check_all_failed()
             state = self._state()
             if search.verbose:
@@ -189,29 +337,42 @@ class _SearchRun:
         return batch, twins
 
     def _evaluate(self, points):
+        """Fit ``points``; their losses and their ``StoredCandidate`` records."""
         n_before = len(self.fit_results)
         candidates = [self.space.to_params(point) for point in points]
         # An optimizer may add columns to cv_results_ (the generation of a GA).
         more_results = getattr(self.optimizer, "more_results", None)
-        self.results = self.evaluate_candidates(
-            candidates, more_results=more_results(points) if more_results else None
-        )
+        more = more_results(points) if more_results else {}
+        self.results = self.evaluate_candidates(candidates, more_results=more or None)
         batch = self.batches[-1] + 1 if self.batches else 0
         new_fits = self.fit_results[n_before:]
         n_splits = len(new_fits) // len(points)
         scores = np.asarray(self.results[self._score_key()][-len(points) :], float)
-        losses = []
-        for i, (point, score) in enumerate(zip(points, scores)):
+        losses, evaluated = [], []
+        for i, (point, params, score) in enumerate(zip(points, candidates, scores)):
             fits = new_fits[i * n_splits : (i + 1) * n_splits]
-            failed = any(fit["fit_error"] is not None for fit in fits)
-            ok = not failed and np.isfinite(score)
-            self.n_failed += failed
+            errors = [fit["fit_error"] for fit in fits if fit["fit_error"] is not None]
+            ok = not errors and np.isfinite(score)
+            self.n_failed += bool(errors)
+            loss = -score if ok else np.inf
+            evaluated.append(
+                StoredCandidate(
+                    number=len(self.scores),
+                    batch=batch,
+                    point=point,
+                    params=params,
+                    status="failed" if errors else "ok",
+                    error=errors[0] if errors else None,
+                    loss=float(loss),
+                    results=fits,
+                    more={key: values[i] for key, values in more.items()},
+                )
+            )
             self.scores.append(score if ok else np.nan)
             self.batches.append(batch)
-            loss = -score if ok else np.inf
             self.known[self.space.key(point)] = loss
             losses.append(loss)
-        return losses
+        return losses, evaluated
 
     def _score_key(self):
         """The ``cv_results_`` column the optimizer maximises."""
@@ -256,60 +417,3 @@ class _SearchRun:
             f"with {state.best_params}",
             flush=True,
         )
-
-
-def _check_callbacks(callbacks):
-    if callbacks is None:
-        return []
-    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
-    for i, callback in enumerate(callbacks):
-        if not callable(callback):
-            raise ValueError(
-                f"callbacks[{i}] must be callable (taking a SearchState), got "
-                f"{_describe(callback)}."
-            )
-    return callbacks
-
-
-def check_parameter_names(space, estimator):
-    """Raise if a searched name is not a parameter ``set_params`` accepts."""
-    for b, branch in enumerate(space.branches):
-        dims = dict(zip(branch.names, branch.dimensions))
-        for name in branch.names:
-            problem = _settable_problem(name, estimator, dims)
-            if problem:
-                where = f" (branch {b})" if space.n_branches > 1 else ""
-                raise ValueError(f"search space parameter {name!r}{where}: {problem}")
-
-
-def _settable_problem(name, estimator, dims):
-    """Why ``name`` cannot be set on ``estimator``, or None if it can.
-
-    ``dims`` are the searched dimensions of the same branch: a nested name
-    such as ``clf__C`` is valid when ``clf`` is itself searched and every
-    one of its categories has a parameter ``C``.
-    """
-    if not hasattr(estimator, "get_params"):
-        return f"{_describe(estimator)} has no parameters to set."
-    parts = name.split("__")
-    for cut in range(1, len(parts)):
-        prefix, rest = "__".join(parts[:cut]), "__".join(parts[cut:])
-        dim = dims.get(prefix)
-        if dim is None or not dim.is_categorical:
-            continue
-        sub_dims = {
-            key[len(prefix) + 2 :]: d for key, d in dims.items() if key.startswith(prefix + "__")
-        }
-        for value in dim.categories:
-            problem = _settable_problem(rest, value, sub_dims)
-            if problem:
-                return f"not settable when {prefix!r} is {_describe(value)}: {problem}"
-        return None
-    params = estimator.get_params(deep=True)
-    if name in params:
-        return None
-    valid = sorted(key for key in params if "__" not in key)
-    return (
-        f"{type(estimator).__name__} has no parameter {name!r}; its parameters "
-        f"are {valid} (nested ones as step__param)."
-    )

@@ -21,7 +21,9 @@ never carries a parameter of a branch it is not in.
 Generations and batches: a generation ends when ``ask`` is called while
 every point asked before has been told.  Points re-asked while some are
 still pending (to replace a child that repeated a known candidate) belong
-to the same generation.
+to the same generation.  Points told without being asked (configurations
+given to evaluate first) join the current generation, and do not end it:
+the first generation is the given configurations plus a full design.
 """
 
 import numpy as np
@@ -95,10 +97,11 @@ class GeneticAlgorithm(Optimizer):
         self.pending = {}  # key -> (point, loss of its better parent)
         self.history = []  # one dict per generation (see _record)
         self._design = []
+        self._n_asked = 0  # points asked in the current generation
 
     # -- ask / tell -----------------------------------------------------------
     def ask(self, n_points=1):
-        if not self.pending and self.children:
+        if not self.pending and self._n_asked:
             self._next_generation()
         batch = []
         for _ in range(n_points):
@@ -108,6 +111,7 @@ class GeneticAlgorithm(Optimizer):
                 point, parent_loss = self._breed()
             self.pending[self.space.key(point)] = (point, parent_loss)
             batch.append(point)
+        self._n_asked += len(batch)
         return batch
 
     def tell(self, points, losses):
@@ -142,6 +146,7 @@ class GeneticAlgorithm(Optimizer):
                               first=len(elites))
         self.population = chosen
         self.children = []
+        self._n_asked = 0
         self.generation += 1
 
     def _record(self):

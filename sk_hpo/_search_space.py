@@ -8,11 +8,12 @@ jointly under one budget.
 """
 
 import math
+import numbers
 from collections import namedtuple
 
 import numpy as np
 
-from ._space import _describe, to_dimension
+from ._space import Integer, _describe, to_dimension
 
 Point = namedtuple("Point", ["branch", "x"])
 Point.__doc__ = "A candidate in normalised form: branch index and unit vector."
@@ -105,19 +106,24 @@ class SearchSpace:
         """The point of a parameter dict; it must match one branch exactly."""
         problems = []
         for b, branch in enumerate(self.branches):
+            where = f" of branch {b}" if self.n_branches > 1 else ""
             if set(params) != set(branch.names):
                 continue
-            try:
-                x = [dim.to_unit(params[n]) for n, dim in zip(branch.names, branch.dimensions)]
-            except (TypeError, ValueError) as exc:
-                problems.append(str(exc))
-                continue
-            x = np.asarray(x, dtype=float)
-            if np.all((x >= 0) & (x <= 1)):
-                return self.canonical(Point(b, x))
-            problems.append(f"a value of {_describe(params)} lies outside branch {b}")
-        detail = "; ".join(problems) or "no branch has exactly these parameter names"
-        raise ValueError(f"{_describe(params)} is not a point of the search space: {detail}.")
+            x = []
+            for name, dim in zip(branch.names, branch.dimensions):
+                problem = _membership_problem(dim, params[name])
+                if problem:
+                    problems.append(f"{name!r}{where}: {problem}")
+                    break
+                x.append(float(dim.to_unit(params[name])))
+            else:
+                return self.canonical(Point(b, np.asarray(x, dtype=float)))
+        if not problems:
+            given = sorted(map(str, params))
+            expected = " or ".join(str(branch.names) for branch in self.branches)
+            problems.append(f"its parameters {given} are not those of the space, {expected}")
+        raise ValueError(f"{_describe(params)} is not a point of the search space: "
+                         + "; ".join(problems) + ".")
 
     def __repr__(self):
         return f"SearchSpace({self.branches!r})"
@@ -167,3 +173,21 @@ def _native(value):
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+def _membership_problem(dim, value):
+    """Why ``value`` is not a value of ``dim``, or None."""
+    if dim.is_categorical:
+        try:
+            dim.index(value)
+        except ValueError:
+            return f"{_describe(value)} is not one of {_describe(list(dim.categories))}"
+        return None
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return f"{_describe(value)} is not a number"
+    if isinstance(dim, Integer) and value != int(value):
+        return f"{value!r} is not an integer"
+    unit = float(dim.to_unit(value))
+    if not 0 <= unit <= 1:
+        return f"{value!r} is outside {dim!r}"
+    return None

@@ -59,7 +59,30 @@ _COMMON_PARAMETERS = """\
     callbacks : callable or list of callables, default=None
         Called with a :class:`~sk_hpo.callbacks.SearchState` after each
         batch; returning True stops the search (the best so far is
-        refitted).  See :mod:`sk_hpo.callbacks` for ready stoppers."""
+        refitted).  See :mod:`sk_hpo.callbacks` for ready stoppers.
+    initial_params : list of dict, default=None
+        Parameter settings evaluated first, before the algorithm proposes
+        anything: the estimator's defaults, a previous search's best...
+        Each dict gives a value for every parameter of one branch of the
+        space; they count toward ``n_iter`` and the algorithm learns from
+        them like from its own candidates.
+    storage : str or os.PathLike, default=None
+        An SQLite database file (created if missing) where every finished
+        batch is recorded at once: parameters, per-split scores, fit and
+        score times, status and error, and the algorithm's state.  ``fit``
+        again with the same storage continues the search: stored
+        candidates enter ``cv_results_`` without a fit, count toward
+        ``n_iter``, and the algorithm proposes what it would have proposed
+        had the search never stopped.  A crash or a killed process loses
+        at most the batch being evaluated.  The state is a pickle: resume
+        only from files you trust.
+    study_name : str, default=None
+        The search's name in ``storage``, so several searches can share a
+        file; the class name by default.  A stored study made for another
+        search space, estimator, data, scoring or ``cv`` is refused.
+    resume : bool, default=True
+        With False, a stored study of the same name is discarded and the
+        search starts again."""
 
 _COMMON_ATTRIBUTES = """\
     cv_results_ : dict of numpy (masked) ndarrays
@@ -73,7 +96,9 @@ n_splits_, refit_time_, multimetric_, classes_, n_features_in_
     search_space_ : SearchSpace
         The parsed search space.
     optimizer_ : object
-        The ask/tell algorithm, with its ``points`` and ``losses``."""
+        The ask/tell algorithm, with its ``points`` and ``losses``.
+    n_resumed_ : int
+        Candidates loaded from ``storage`` rather than fitted."""
 
 
 def _common_parameters(**changes):
@@ -232,6 +257,10 @@ class TPESearchCV(BaseModelSearchCV):
         error_score=np.nan,
         return_train_score=False,
         callbacks=None,
+        initial_params=None,
+        storage=None,
+        study_name=None,
+        resume=True,
         n_startup_trials=10,
         gamma=default_gamma,
         multivariate=True,
@@ -254,6 +283,10 @@ class TPESearchCV(BaseModelSearchCV):
             error_score=error_score,
             return_train_score=return_train_score,
             callbacks=callbacks,
+            initial_params=initial_params,
+            storage=storage,
+            study_name=study_name,
+            resume=resume,
         )
         self.n_startup_trials = n_startup_trials
         self.gamma = gamma
@@ -392,6 +425,10 @@ class BayesSearchCV(BaseModelSearchCV):
         error_score=np.nan,
         return_train_score=False,
         callbacks=None,
+        initial_params=None,
+        storage=None,
+        study_name=None,
+        resume=True,
         n_initial_points=10,
         initial_point_generator="sobol",
         acq_func="auto",
@@ -416,6 +453,10 @@ class BayesSearchCV(BaseModelSearchCV):
             error_score=error_score,
             return_train_score=return_train_score,
             callbacks=callbacks,
+            initial_params=initial_params,
+            storage=storage,
+            study_name=study_name,
+            resume=resume,
         )
         self.n_initial_points = n_initial_points
         self.initial_point_generator = initial_point_generator
@@ -631,6 +672,10 @@ class GeneticSearchCV(BaseModelSearchCV):
         error_score=np.nan,
         return_train_score=False,
         callbacks=None,
+        initial_params=None,
+        storage=None,
+        study_name=None,
+        resume=True,
         population_size=10,
         generations=None,
         crossover_probability=0.8,
@@ -654,6 +699,10 @@ class GeneticSearchCV(BaseModelSearchCV):
             error_score=error_score,
             return_train_score=return_train_score,
             callbacks=callbacks,
+            initial_params=initial_params,
+            storage=storage,
+            study_name=study_name,
+            resume=resume,
         )
         del self.n_points  # a generation is the batch
         self.population_size = population_size

@@ -1,0 +1,119 @@
+"""Checks of a search's inputs, all made before the first fit."""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _num_samples
+
+from ._space import _describe
+
+
+def check_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    for i, callback in enumerate(callbacks):
+        if not callable(callback):
+            raise ValueError(
+                f"callbacks[{i}] must be callable (taking a SearchState), got "
+                f"{_describe(callback)}."
+            )
+    return callbacks
+
+
+def check_parameter_names(space, estimator):
+    """Raise if a searched name is not a parameter ``set_params`` accepts."""
+    for b, branch in enumerate(space.branches):
+        dims = dict(zip(branch.names, branch.dimensions))
+        for name in branch.names:
+            problem = _settable_problem(name, estimator, dims)
+            if problem:
+                where = f" (branch {b})" if space.n_branches > 1 else ""
+                raise ValueError(f"search space parameter {name!r}{where}: {problem}")
+
+
+def _settable_problem(name, estimator, dims):
+    """Why ``name`` cannot be set on ``estimator``, or None if it can.
+
+    ``dims`` are the searched dimensions of the same branch: a nested name
+    such as ``clf__C`` is valid when ``clf`` is itself searched and every
+    one of its categories has a parameter ``C``.
+    """
+    if not hasattr(estimator, "get_params"):
+        return f"{_describe(estimator)} has no parameters to set."
+    parts = name.split("__")
+    for cut in range(1, len(parts)):
+        prefix, rest = "__".join(parts[:cut]), "__".join(parts[cut:])
+        dim = dims.get(prefix)
+        if dim is None or not dim.is_categorical:
+            continue
+        sub_dims = {
+            key[len(prefix) + 2 :]: d for key, d in dims.items() if key.startswith(prefix + "__")
+        }
+        for value in dim.categories:
+            problem = _settable_problem(rest, value, sub_dims)
+            if problem:
+                return f"not settable when {prefix!r} is {_describe(value)}: {problem}"
+        return None
+    params = estimator.get_params(deep=True)
+    if name in params:
+        return None
+    valid = sorted(key for key in params if "__" not in key)
+    return (
+        f"{type(estimator).__name__} has no parameter {name!r}; its parameters "
+        f"are {valid} (nested ones as step__param)."
+    )
+
+
+def check_initial_params(initial_params, space, budget):
+    """The distinct points of ``initial_params``, validated against ``space``."""
+    if initial_params is None:
+        return []
+    points, keys = [], set()
+    for i, params in enumerate(initial_params):
+        if not isinstance(params, dict):
+            raise ValueError(
+                f"initial_params[{i}] must be a dict of parameter values, got "
+                f"{_describe(params)}."
+            )
+        try:
+            point = space.to_point(params)
+        except ValueError as exc:
+            raise ValueError(f"initial_params[{i}]: {exc}") from None
+        key = space.key(point)
+        if key not in keys:
+            keys.add(key)
+            points.append(point)
+    if len(points) > budget:
+        raise ValueError(
+            f"initial_params holds {len(points)} distinct candidates, more than "
+            f"the {budget} the search evaluates (n_iter); give at most {budget}."
+        )
+    return points
+
+
+def check_data(X, y):
+    """Refuse data no fit can use: no samples, or missing targets."""
+    if _num_samples(X) == 0:
+        raise ValueError("X has 0 samples; a search needs samples to cross-validate on.")
+    if y is None:
+        return
+    values = np.asarray(y)
+    if values.dtype.kind in "fc":
+        missing = ~np.isfinite(values)
+    elif values.dtype.kind == "O":
+        missing = np.array(
+            [v is None or isinstance(v, numbers.Real) and not math.isfinite(v)
+             for v in values.reshape(-1)]
+        ).reshape(values.shape)
+    else:
+        return
+    if missing.any():
+        first = np.argwhere(missing)[0]
+        where = int(first[0]) if len(first) == 1 else tuple(int(i) for i in first)
+        raise ValueError(
+            f"y has {int(missing.sum())} missing or infinite targets (the first at "
+            f"index {where}); estimators cannot be fitted to them. Drop those "
+            "samples, or impute their targets, before the search."
+        )
