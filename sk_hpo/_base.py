@@ -238,7 +238,7 @@ class _SearchRun:
             return False
         try:
             description, optimizer, fallback_rng, n_duplicates = pickle.loads(state)
-        except Exception:  # written by another version: re-tell instead
+        except Exception:  # noqa: BLE001 -- any unpickling error: re-tell instead
             return False
         if description != self.search._algorithm_description():
             return False
@@ -254,7 +254,7 @@ class _SearchRun:
         )
         try:
             return pickle.dumps(state)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- pickle raises many types
             if not self._unpicklable_warned:
                 warnings.warn(
                     f"The search algorithm's state cannot be pickled ({exc}); a resumed "

@@ -61,7 +61,7 @@ def describe_data(data):
             shape = "?"
     try:
         digest = joblib.hash(data)
-    except Exception:  # unhashable data: its shape is the best we can check
+    except Exception:  # noqa: BLE001 -- unhashable data: its shape is the best we can check
         digest = "?"
     return f"{type(data).__name__}(shape={tuple(shape) if shape != '?' else shape}, hash={digest})"
 

@@ -20,7 +20,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ._search_space import Point
-from ._space import _describe
 
 SCHEMA_VERSION = 1
 
@@ -109,11 +108,6 @@ class Study:
     """
 
     def __init__(self, path, name, fingerprint, resume=True):
-        if not isinstance(path, (str, os.PathLike)):
-            raise ValueError(
-                "storage must be the path of an SQLite database file (str or "
-                f"os.PathLike), got {_describe(path)}."
-            )
         self.path = os.fspath(path)
         self.name = name
         self._connection = _connect(self.path)

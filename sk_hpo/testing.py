@@ -11,6 +11,7 @@ against the known optimum (and its overhead measured apart from fitting).
 True
 """
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,7 +108,8 @@ FUNCTIONS = {
 class FunctionEstimator(RegressorMixin, BaseEstimator):
     """An estimator whose score is minus a test function of its parameters.
 
-    ``fit`` does nothing, so searching it measures the search itself.
+    ``fit`` does nothing (or only waits ``fit_delay`` seconds), so
+    searching it measures the search itself.
 
     Parameters
     ----------
@@ -119,19 +121,25 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
         Integer argument (``mixed``).
     c0 : str
         Categorical argument (``mixed``).
+    fit_delay : float, default=0.0
+        Seconds ``fit`` sleeps: a stand-in for a model that takes time to
+        train, to interrupt a search in the middle of a batch.
     """
 
     def __init__(
         self, function="branin", x0=0.0, x1=0.0, x2=0.0, x3=0.0, x4=0.0,
-        x5=0.0, x6=0.0, x7=0.0, x8=0.0, x9=0.0, n0=1, c0="a",
+        x5=0.0, x6=0.0, x7=0.0, x8=0.0, x9=0.0, n0=1, c0="a", fit_delay=0.0,
     ):  # fmt: skip
         self.function = function
         self.x0, self.x1, self.x2, self.x3, self.x4 = x0, x1, x2, x3, x4
         self.x5, self.x6, self.x7, self.x8, self.x9 = x5, x6, x7, x8, x9
         self.n0 = n0
         self.c0 = c0
+        self.fit_delay = fit_delay
 
     def fit(self, X, y=None):
+        if self.fit_delay:
+            time.sleep(self.fit_delay)
         self.fitted_ = True
         return self
 
