@@ -13,8 +13,10 @@ The snapshot is a pickle: resume only from files you trust.
 
 import json
 import os
+import socket
 import sqlite3
 import time
+import uuid
 from typing import NamedTuple
 
 import numpy as np
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS studies (
     name TEXT UNIQUE NOT NULL,
     fingerprint TEXT NOT NULL,
     created TEXT NOT NULL,
-    opened TEXT NOT NULL
+    opened TEXT NOT NULL,
+    owner TEXT
 );
 CREATE TABLE IF NOT EXISTS candidates (
     study_id INTEGER NOT NULL REFERENCES studies(id),
@@ -110,6 +113,9 @@ class Study:
     def __init__(self, path, name, fingerprint, resume=True):
         self.path = os.fspath(path)
         self.name = name
+        # The last process to open a study owns it; an older one still
+        # running is stopped at its next write instead of mixing batches.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._connection = _connect(self.path)
         try:
             self.id = self._open(fingerprint, resume)
@@ -125,8 +131,9 @@ class Study:
             ).fetchone()
             if row is None:
                 cursor = db.execute(
-                    "INSERT INTO studies (name, fingerprint, created, opened) VALUES (?, ?, ?, ?)",
-                    (self.name, text, _now(), _now()),
+                    "INSERT INTO studies (name, fingerprint, created, opened, owner) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (self.name, text, _now(), _now(), self.owner),
                 )
                 return cursor.lastrowid
             study_id, stored = row
@@ -136,8 +143,8 @@ class Study:
                 db.execute("DELETE FROM candidates WHERE study_id = ?", (study_id,))
                 db.execute("DELETE FROM snapshots WHERE study_id = ?", (study_id,))
             db.execute(
-                "UPDATE studies SET fingerprint = ?, opened = ? WHERE id = ?",
-                (text, _now(), study_id),
+                "UPDATE studies SET fingerprint = ?, opened = ?, owner = ? WHERE id = ?",
+                (text, _now(), self.owner, study_id),
             )
             return study_id
 
@@ -173,6 +180,14 @@ class Study:
     def save_batch(self, candidates, state):
         """Store a finished batch and the algorithm's state after it, atomically."""
         with self._connection as db:
+            db.execute("BEGIN IMMEDIATE")
+            (owner,) = db.execute("SELECT owner FROM studies WHERE id = ?", (self.id,)).fetchone()
+            if owner != self.owner:
+                raise RuntimeError(
+                    f"storage={self.path!r}: study {self.name!r} was opened by another "
+                    f"search ({owner}) after this one; two searches cannot write one "
+                    "study. This search stops; its finished batches are stored."
+                )
             db.executemany(
                 "INSERT INTO candidates (study_id, number, batch, branch, x, params, status, "
                 "error, score, loss, results, more, finished) "

@@ -298,3 +298,20 @@ def test_parallel_search_resumes_the_same(tmp_path):
     resumed = make("tpe", 10, n_jobs=2, storage=path).fit(X, y)
     assert resumed.n_resumed_ == 6
     assert resumed.cv_results_["params"] == make("tpe", 10).fit(X, y).cv_results_["params"]
+
+
+def test_a_study_reopened_elsewhere_stops_the_older_writer(tmp_path):
+    X, y = dummy_data()
+    path = tmp_path / "search.db"
+    opened = []
+
+    def reopen_once(state):
+        # Another search opens the same study while this one is running.
+        if not opened:
+            opened.append(make("random", 2, storage=path).fit(X, y))
+        return False
+
+    with pytest.raises(RuntimeError, match="was opened by another search"):
+        make("random", 6, storage=path, callbacks=reopen_once).fit(X, y)
+    assert opened[0].n_resumed_ == 2  # it resumed the first batch, and owns the study
+    assert len(stored_rows(path)) == 2
