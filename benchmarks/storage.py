@@ -52,7 +52,7 @@ def _per_candidate(name, storage):
     del fits[:]
     _search(name, storage).fit(*dummy_data())
     starts = np.asarray(fits[::2]) - fits[0]
-    return {n: float(np.mean(np.diff(starts[max(1, n - 5) : n + 5]))) for n in SIZES}
+    return {str(n): float(np.mean(np.diff(starts[max(1, n - 5) : n + 5]))) for n in SIZES}
 
 
 def _resume_seconds(name, storage, **changes):
@@ -85,12 +85,14 @@ def render(results, meta):
     lines = [
         "# The cost of storage",
         "",
-        f"{meta['date']}, {meta['machine']}, Python {meta['python']}, sk_hpo {meta['sk_hpo']}. "
-        f"`python -m benchmarks.storage`: levy10 (10 real dimensions), an estimator that "
-        f"costs nothing to fit, 2-fold CV, {N_ITER} candidates, n_points=1.",
+        (
+            f"{meta['date']}, {meta['machine']}, Python {meta['python']}, sk_hpo "
+            f"{meta['sk_hpo']}. `python -m benchmarks.storage`: levy10 (10 real dimensions), "
+            f"an estimator that costs nothing to fit, 2-fold CV, {N_ITER} candidates, "
+            "n_points=1."
+        ),
         "",
-        "Milliseconds per candidate outside the fits, without / with `storage=` "
-        "(difference):",
+        "Milliseconds per candidate outside the fits, without / with `storage=` (difference):",
         "",
         "| search | " + " | ".join(f"at {n}" for n in SIZES) + " |",
         "| --- |" + " --- |" * len(SIZES),
@@ -99,13 +101,15 @@ def render(results, meta):
         cells = [
             f"{1e3 * r['plain'][n]:.1f} / {1e3 * r['storage'][n]:.1f} "
             f"({1e3 * (r['storage'][n] - r['plain'][n]):+.1f})"
-            for n in SIZES
+            for n in map(str, SIZES)
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"Resuming the finished study of {N_ITER} candidates (load, put into "
-        "`cv_results_`, restore the algorithm; nothing fitted), and the file size:",
+        (
+            f"Resuming the finished study of {N_ITER} candidates (load, put into "
+            "`cv_results_`, restore the algorithm; nothing fitted), and the file size:"
+        ),
         "",
         "| search | from the stored state (s) | re-telling a new algorithm (s) | file (kB) |",
         "| --- | --- | --- | --- |",
