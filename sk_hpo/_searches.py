@@ -156,6 +156,17 @@ class RandomSearchCV(BaseModelSearchCV):
     ...                         n_iter=5, random_state=0).fit(X, y)
     >>> len(search.cv_results_["params"])
     5
+
+    With ``storage``, a second ``fit`` continues where the first stopped:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "search.db")
+    >>> search.set_params(n_iter=3, storage=path).fit(X, y).n_resumed_
+    0
+    >>> search.set_params(n_iter=5).fit(X, y).n_resumed_
+    3
+    >>> len(search.cv_results_["params"])
+    5
     """
 
     def _make_optimizer(self, space, seed):
