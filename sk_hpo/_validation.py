@@ -1,5 +1,6 @@
 """Checks of a search's inputs, all made before the first fit."""
 
+import inspect
 import math
 import numbers
 
@@ -59,6 +60,13 @@ def _settable_problem(name, estimator, dims):
     params = estimator.get_params(deep=True)
     if name in params:
         return None
+    if parts[0] in getattr(estimator, "_routing_prefixes", ()):
+        return _routed_problem(name, estimator)
+    for cut in range(1, len(parts)):
+        step = params.get("__".join(parts[:cut]))
+        if hasattr(step, "get_params") and not isinstance(step, type):
+            # A nested estimator may accept names get_params does not list.
+            return _settable_problem("__".join(parts[cut:]), step, {})
     valid = sorted(key for key in params if "__" not in key)
     return (
         f"{type(estimator).__name__} has no parameter {name!r}; its parameters "
@@ -117,3 +125,32 @@ def check_data(X, y):
             f"index {where}); estimators cannot be fitted to them. Drop those "
             "samples, or impute their targets, before the search."
         )
+
+
+# Arguments SciKeras gives a model-building function itself.
+_BUILDER_ARGUMENTS = {"meta", "compile_kwargs", "params"}
+
+
+def _routed_problem(name, estimator):
+    """SciKeras routes ``prefix__name`` parameters; check those of the model builder."""
+    if not name.startswith("model__") or "__" in name[len("model__") :]:
+        return None
+    try:
+        builder = estimator._check_model_param()
+    except (TypeError, ValueError):
+        return None  # fit will say what is wrong with the model
+    try:
+        signature = inspect.signature(builder)
+    except (TypeError, ValueError):
+        return None
+    kinds = {p.kind for p in signature.parameters.values()}
+    if inspect.Parameter.VAR_KEYWORD in kinds:
+        return None
+    accepted = sorted(set(signature.parameters) - _BUILDER_ARGUMENTS)
+    if name[len("model__") :] in accepted:
+        return None
+    return (
+        f"the model builder {getattr(builder, '__name__', builder)!r} takes no "
+        f"parameter {name[len('model__') :]!r}; its parameters are {accepted} "
+        "(searched as model__<name>)."
+    )

@@ -1,0 +1,189 @@
+"""Ready-made Keras networks, built from what SciKeras learns of the data.
+
+Each builder takes SciKeras's ``meta`` (the shape of ``X``, the classes,
+the outputs) and ``compile_kwargs`` (the optimizer with its routed
+``optimizer__`` parameters, the loss, the metrics), returns a compiled
+model, and has its own parameters, searched as ``model__<name>``.  The
+output layer and, when ``loss`` is None, the loss follow from the task:
+
+========================  ===================  ===============================
+target                    output               loss
+========================  ===================  ===============================
+binary                    1 sigmoid unit       binary cross-entropy
+multiclass                a softmax unit each  sparse categorical cross-entropy
+multilabel indicator      a sigmoid unit each  binary cross-entropy
+continuous (regression)   a linear unit each   mean squared error
+========================  ===================  ===============================
+"""
+
+import math
+
+import keras
+
+
+def _hidden_sizes(hidden_layer_sizes, n_layers, units):
+    if n_layers is not None:
+        return (int(units),) * int(n_layers)
+    if isinstance(hidden_layer_sizes, int):
+        return (hidden_layer_sizes,)
+    return tuple(int(size) for size in hidden_layer_sizes)
+
+
+def _dense_block(x, units, activation, dropout, batch_normalization, l2):
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    x = keras.layers.Dense(units, kernel_regularizer=regularizer)(x)
+    if batch_normalization:
+        x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Activation(activation)(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout)(x)
+    return x
+
+
+def _output(x, meta, compile_kwargs):
+    """The output layer and the loss of the task, compiled."""
+    loss = compile_kwargs.get("loss")
+    if "n_classes_" in meta:  # a classifier
+        target = meta.get("target_type_", "multiclass")
+        if target == "binary":
+            outputs, default_loss = keras.layers.Dense(1, activation="sigmoid")(x), "binary_crossentropy"
+        elif target == "multilabel-indicator":
+            units = meta["n_classes_"]  # one column per label
+            outputs = keras.layers.Dense(units, activation="sigmoid")(x)
+            default_loss = "binary_crossentropy"
+        elif target == "multiclass":
+            outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x)
+            default_loss = "sparse_categorical_crossentropy"
+        else:
+            raise ValueError(
+                f"The ready-made networks do not support {target!r} targets; pass "
+                "your own model= builder."
+            )
+    else:
+        units = meta.get("n_outputs_", 1)  # one column per target
+        outputs, default_loss = keras.layers.Dense(units)(x), "mean_squared_error"
+    return outputs, (loss if loss is not None else default_loss)
+
+
+def _compile(inputs, outputs, loss, compile_kwargs):
+    model = keras.Model(inputs, outputs)
+    model.compile(**{**compile_kwargs, "loss": loss})
+    return model
+
+
+def dense_network(
+    meta,
+    compile_kwargs,
+    hidden_layer_sizes=(100,),
+    n_layers=None,
+    units=64,
+    activation="relu",
+    dropout=0.0,
+    batch_normalization=False,
+    l2=0.0,
+):
+    """A fully connected network for tabular data.
+
+    Parameters
+    ----------
+    meta, compile_kwargs : dict
+        Given by SciKeras.
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Units of each hidden layer, as in scikit-learn's MLP.
+    n_layers : int, default=None
+        If given, ``n_layers`` hidden layers of ``units`` units each
+        replace ``hidden_layer_sizes``: the form to search depth and width
+        as two numbers.
+    units : int, default=64
+        Units per hidden layer with ``n_layers``.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    batch_normalization : bool, default=False
+        Batch normalisation before each activation.
+    l2 : float, default=0.0
+        L2 penalty on the hidden layers' weights.
+    """
+    inputs = keras.Input(shape=tuple(meta["X_shape_"][1:]))
+    x = keras.layers.Flatten()(inputs) if len(meta["X_shape_"]) > 2 else inputs
+    for size in _hidden_sizes(hidden_layer_sizes, n_layers, units):
+        x = _dense_block(x, size, activation, dropout, batch_normalization, l2)
+    outputs, loss = _output(x, meta, compile_kwargs)
+    return _compile(inputs, outputs, loss, compile_kwargs)
+
+
+def conv_network(
+    meta,
+    compile_kwargs,
+    filters=(32, 64),
+    kernel_size=3,
+    pooling="max",
+    dense_units=(64,),
+    activation="relu",
+    dropout=0.0,
+    batch_normalization=False,
+    image_shape=None,
+):
+    """A small convolutional network for images.
+
+    ``X`` may hold images as ``(n, height, width)`` or ``(n, height, width,
+    channels)`` arrays, or flattened rows (as ``load_digits`` gives them),
+    which are reshaped to ``image_shape``: square single-channel images by
+    default.
+
+    Parameters
+    ----------
+    meta, compile_kwargs : dict
+        Given by SciKeras.
+    filters : int or tuple of int, default=(32, 64)
+        Filters of each convolution block (convolution, optional batch
+        normalisation, activation, pooling while the image is larger than
+        one pixel).
+    kernel_size : int, default=3
+        Side of the convolution kernels.
+    pooling : {"max", "average"}, default="max"
+        2x2 pooling after each block.
+    dense_units : int or tuple of int, default=(64,)
+        Hidden layers of the dense head.
+    activation : str, default="relu"
+    dropout : float, default=0.0
+        Dropout rate after the convolutions and each dense layer.
+    batch_normalization : bool, default=False
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of flattened
+        rows.
+    """
+    shape = tuple(meta["X_shape_"][1:])
+    inputs = keras.Input(shape=shape)
+    x = inputs
+    if len(shape) == 1:
+        if image_shape is None:
+            side = math.isqrt(shape[0])
+            if side * side != shape[0]:
+                raise ValueError(
+                    f"conv_network: rows of {shape[0]} features are not square images; "
+                    "give model__image_shape=(height, width[, channels])."
+                )
+            image_shape = (side, side)
+        x = keras.layers.Reshape(tuple(image_shape) + ((1,) if len(image_shape) == 2 else ()))(x)
+    elif len(shape) == 2:
+        x = keras.layers.Reshape(shape + (1,))(x)
+    pool = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}[pooling]
+    for n_filters in _hidden_sizes(filters, None, None):
+        x = keras.layers.Conv2D(n_filters, kernel_size, padding="same")(x)
+        if batch_normalization:
+            x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.Activation(activation)(x)
+        if min(x.shape[1:3]) >= 2:
+            x = pool(2)(x)
+    x = keras.layers.Flatten()(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout)(x)
+    for size in _hidden_sizes(dense_units, None, None):
+        x = _dense_block(x, size, activation, dropout, batch_normalization, 0.0)
+    outputs, loss = _output(x, meta, compile_kwargs)
+    return _compile(inputs, outputs, loss, compile_kwargs)
+
+
+BUILDERS = {"dense": dense_network, "conv": conv_network}

@@ -1,0 +1,140 @@
+"""SciKeras's wrappers, correct under the scikit-learn sk_hpo supports.
+
+SciKeras 0.13 declares its estimator type in ways scikit-learn >= 1.6 no
+longer reads (``_estimator_type``, ``_more_tags``, and ``ClassifierMixin``
+after ``BaseEstimator``), so ``is_classifier`` is False, ``cross_val_score``
+with ``scoring="roc_auc"`` returns NaN and classification CV is not
+stratified.  The classes here report the tags, and add what long searches
+need: a ready-made network when ``model`` is None, a fresh Keras session per
+model, TensorFlow threads that fit joblib's workers, and quiet defaults.
+"""
+
+import logging
+import multiprocessing
+import os
+
+import keras
+from scikeras import wrappers
+from sklearn.utils import ClassifierTags, RegressorTags
+
+from ._builders import BUILDERS
+
+_threads_configured = False
+
+
+def _limit_threads_in_worker():
+    """In a joblib worker, give TensorFlow the threads joblib gave the worker.
+
+    joblib's loky backend sets ``OMP_NUM_THREADS`` in each worker to
+    ``cpu_count() // n_jobs``; TensorFlow ignores it and would start a pool
+    as large as the machine in every worker.
+    """
+    global _threads_configured
+    if _threads_configured:
+        return
+    _threads_configured = True
+    threads = os.environ.get("OMP_NUM_THREADS")
+    if multiprocessing.parent_process() is None or not threads or not threads.isdigit():
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already started its pools in this process
+        pass
+
+
+class _SkHpoWrapper:
+    """What the two wrappers share (placed before SciKeras's class)."""
+
+    def _check_model_param(self):
+        model = self.model
+        if model is None and self.build_fn is None:
+            return BUILDERS["dense"]
+        if isinstance(model, str):
+            if model not in BUILDERS:
+                raise ValueError(
+                    f"model={model!r} is not a ready-made network; use one of "
+                    f"{sorted(BUILDERS)}, a function that builds a Keras model, or a model."
+                )
+            return BUILDERS[model]
+        return super()._check_model_param()
+
+    def _build_keras_model(self):
+        # A search builds hundreds of models in one process: without this,
+        # Keras's global state (layer names, graphs) grows with every one.
+        keras.backend.clear_session()
+        return super()._build_keras_model()
+
+    def _fit(self, *args, **kwargs):
+        _limit_threads_in_worker()
+        if not self.verbose:
+            logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        # SciKeras turns TensorFlow's op determinism on to seed a fit and
+        # sometimes leaves it on; later fits without a seed would then fail.
+        from tensorflow.python.framework import config
+
+        was_deterministic = config.is_op_determinism_enabled()
+        try:
+            return super()._fit(*args, **kwargs)
+        finally:
+            if not was_deterministic and config.is_op_determinism_enabled():
+                config.disable_op_determinism()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+_DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default network.
+
+    Parameters are SciKeras's (``model``, ``optimizer``, ``loss``,
+    ``metrics``, ``batch_size``, ``epochs``, ``callbacks``,
+    ``validation_split``, ``warm_start``, ``random_state``..., with the
+    routed ``model__``, ``optimizer__``, ``loss__``, ``compile__``,
+    ``fit__``, ``callbacks__``, ``predict__`` prefixes), except:
+
+    - ``model=None`` (the default) builds :func:`~sk_hpo.keras.dense_network`;
+      ``model="dense"`` or ``"conv"`` names a ready-made network
+      (:func:`~sk_hpo.keras.conv_network` for images).  Their parameters
+      are ``model__<name>``, e.g. ``model__hidden_layer_sizes``,
+      ``model__activation``, ``model__dropout``.  A function or a Keras
+      model works as in SciKeras.
+    - ``verbose=0`` by default: nothing printed, and TensorFlow's Python
+      warnings muted while fitting.
+    - ``random_state`` seeds Python, NumPy and Keras for each build and fit,
+      so two fits give the same model on CPU.
+    - Each new model starts from a cleared Keras session.
+    - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
+      gives the worker (``cpu_count() // n_jobs``), not a pool per core.
+    """
+
+
+class KerasClassifier(_SkHpoWrapper, wrappers.KerasClassifier):
+    __doc__ = _DOC.format(kind="The KerasClassifier")
+
+    def __init__(self, model=None, *, verbose=0, **kwargs):
+        super().__init__(model=model, verbose=verbose, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_label=True)
+        return tags
+
+
+class KerasRegressor(_SkHpoWrapper, wrappers.KerasRegressor):
+    __doc__ = _DOC.format(kind="The KerasRegressor")
+
+    def __init__(self, model=None, *, verbose=0, **kwargs):
+        super().__init__(model=model, verbose=verbose, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags()
+        return tags

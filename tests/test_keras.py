@@ -1,0 +1,181 @@
+"""sk_hpo.keras: SciKeras wrappers that scikit-learn recognises, and searching them."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scikeras")
+keras = pytest.importorskip("keras")
+
+from sklearn.base import is_classifier, is_regressor
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import load_breast_cancer, load_digits, make_regression
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import (
+    StratifiedKFold,
+    check_cv,
+    cross_val_predict,
+    cross_val_score,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+
+from sk_hpo import Real, TPESearchCV
+from sk_hpo.keras import KerasClassifier, KerasRegressor, conv_network
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[::3] / 16.0, y[::3]
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return X[::2], y[::2]
+
+
+def small(cls=KerasClassifier, **params):
+    defaults = {
+        "model__hidden_layer_sizes": (16,), "optimizer": "adam",
+        "optimizer__learning_rate": 0.01, "epochs": 5, "random_state": 0,
+    }  # fmt: skip
+    return cls(**{**defaults, **params})
+
+
+def test_scikit_learn_recognises_classifier_and_regressor(binary):
+    clf, reg = KerasClassifier(), KerasRegressor()
+    assert is_classifier(clf) and not is_regressor(clf)
+    assert is_regressor(reg) and not is_classifier(reg)
+    assert get_tags(clf).estimator_type == "classifier"
+    assert get_tags(reg).estimator_type == "regressor"
+    assert get_tags(clf).target_tags.required
+    _, y = binary
+    assert isinstance(check_cv(3, y, classifier=is_classifier(clf)), StratifiedKFold)
+
+
+def test_every_scorer_and_probability_cv_work(binary):
+    X, y = binary
+    auc = cross_val_score(small(), X, y, scoring="roc_auc", cv=3)
+    assert np.all(np.isfinite(auc)) and auc.mean() > 0.9
+    proba = cross_val_predict(small(), X, y, cv=3, method="predict_proba")
+    assert proba.shape == (len(y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert np.all(np.isfinite(cross_val_score(small(), X, y, scoring="neg_log_loss", cv=3)))
+
+
+def test_meta_estimators_accept_the_wrappers(binary):
+    X, y = binary
+    calibrated = CalibratedClassifierCV(small(), cv=2).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (len(y), 2)
+    voting = VotingClassifier([("net", small()), ("lr", LogisticRegression())], voting="soft")
+    assert voting.fit(X, y).score(X, y) > 0.9
+    stacking = StackingClassifier([("net", small())], LogisticRegression(), cv=2)
+    assert stacking.fit(X, y).score(X, y) > 0.9
+
+
+def test_default_network_follows_the_task(digits, binary):
+    X, y = digits
+    clf = small(model__hidden_layer_sizes=(32, 16), model__dropout=0.1).fit(X, y)
+    dense = [layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [32, 16, 10]
+    assert dense[-1].activation.__name__ == "softmax"
+    assert any(isinstance(layer, keras.layers.Dropout) for layer in clf.model_.layers)
+    assert clf.model_.optimizer.learning_rate.numpy() == pytest.approx(0.01)
+    assert clf.score(X, y) > 0.8
+
+    Xb, yb = binary
+    out = small().fit(Xb, yb).model_.layers[-1]
+    assert out.units == 1 and out.activation.__name__ == "sigmoid"
+
+    Xr, yr = make_regression(200, 5, n_targets=2, random_state=0)
+    reg = small(KerasRegressor, model__n_layers=3, model__units=8).fit(Xr, yr / yr.std())
+    dense = [layer for layer in reg.model_.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [8, 8, 8, 2]
+    assert reg.predict(Xr).shape == (200, 2)
+
+
+def test_conv_network_on_flat_digits(digits):
+    X, y = digits
+    clf = KerasClassifier("conv", model__filters=(8,), model__dense_units=(16,), optimizer="adam", optimizer__learning_rate=0.01,
+                          epochs=10, random_state=0).fit(X, y)  # fmt: skip
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in clf.model_.layers)
+    assert clf.score(X, y) > 0.8
+    own = KerasClassifier(conv_network, model__filters=4, model__dense_units=(), epochs=1)
+    assert own.fit(X, y).predict(X).shape == y.shape
+
+
+def test_random_state_repeats_a_fit_and_each_model_starts_a_clean_session(digits):
+    X, y = digits
+    first, second = small().fit(X, y), small().fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    # Keras's global state was cleared: layer names restart from scratch.
+    assert second.model_.layers[1].name == "dense"
+
+
+def test_early_stopping_with_validation_split(digits):
+    X, y = digits
+    clf = small(epochs=200, validation_split=0.2,
+                callbacks=[keras.callbacks.EarlyStopping(patience=2),
+                           keras.callbacks.ReduceLROnPlateau(patience=1)]).fit(X, y)  # fmt: skip
+    assert len(clf.history_["loss"]) < 200
+    assert "val_loss" in clf.history_
+
+
+def test_search_over_architecture_in_a_pipeline(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), small(epochs=3))
+    space = {
+        "kerasclassifier__model__hidden_layer_sizes": [(16,), (32, 16)],
+        "kerasclassifier__model__dropout": Real(0.0, 0.5),
+        "kerasclassifier__optimizer__learning_rate": Real(1e-3, 1e-1, "log-uniform"),
+        "kerasclassifier__batch_size": [32, 64],
+    }
+    search = TPESearchCV(pipe, space, n_iter=4, cv=2, random_state=0).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_score_ > 0.5
+    assert search.score(X, y) > 0.5
+
+
+def test_unknown_builder_parameter_is_refused_before_any_fit(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"builder 'dense_network' takes no parameter 'hidden_layers'"):
+        TPESearchCV(small(), {"model__hidden_layers": [1, 2]}, n_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match=r"model='resnet' is not a ready-made network"):
+        KerasClassifier("resnet").fit(X, y)
+
+
+def test_importing_sk_hpo_does_not_import_tensorflow():
+    code = "import sys, sk_hpo; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _fit_in_worker(X, y):
+    import tensorflow as tf
+
+    KerasClassifier(model__hidden_layer_sizes=(4,), epochs=1).fit(X, y)
+    return tf.config.threading.get_intra_op_parallelism_threads()
+
+
+def test_joblib_workers_get_their_share_of_threads(digits):
+    from joblib import Parallel, cpu_count, delayed
+
+    X, y = digits
+    threads = Parallel(n_jobs=2)(delayed(_fit_in_worker)(X, y) for _ in range(2))
+    assert threads == [max(1, cpu_count() // 2)] * 2
+
+
+def test_multilabel_indicator_targets(digits):
+    X, y = digits
+    Y = np.column_stack([y % 2, y > 4, y == 0]).astype(int)
+    clf = small(epochs=10).fit(X, Y)
+    out = clf.model_.layers[-1]
+    assert out.units == 3 and out.activation.__name__ == "sigmoid"
+    assert clf.predict(X).shape == Y.shape and clf.score(X, Y) > 0.5
