@@ -48,6 +48,9 @@ def _limit_threads_in_worker():
 class _SkHpoWrapper:
     """What the two wrappers share (placed before SciKeras's class)."""
 
+    def __init__(self, model=None, *, verbose=0, **kwargs):
+        super().__init__(model=model, verbose=verbose, **kwargs)
+
     def _check_model_param(self):
         model = self.model
         if model is None and self.build_fn is None:
@@ -84,6 +87,13 @@ class _SkHpoWrapper:
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # SciKeras declares the type as ``_estimator_type``, which
+        # scikit-learn >= 1.6 no longer reads: turn it into tags.
+        tags.estimator_type = self._estimator_type
+        if self._estimator_type == "classifier":
+            tags.classifier_tags = ClassifierTags(multi_label=True)
+        else:
+            tags.regressor_tags = RegressorTags()
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.non_deterministic = self.random_state is None
@@ -117,24 +127,6 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
 class KerasClassifier(_SkHpoWrapper, wrappers.KerasClassifier):
     __doc__ = _DOC.format(kind="The KerasClassifier")
 
-    def __init__(self, model=None, *, verbose=0, **kwargs):
-        super().__init__(model=model, verbose=verbose, **kwargs)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        tags.classifier_tags = ClassifierTags(multi_label=True)
-        return tags
-
 
 class KerasRegressor(_SkHpoWrapper, wrappers.KerasRegressor):
     __doc__ = _DOC.format(kind="The KerasRegressor")
-
-    def __init__(self, model=None, *, verbose=0, **kwargs):
-        super().__init__(model=model, verbose=verbose, **kwargs)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        tags.regressor_tags = RegressorTags()
-        return tags
