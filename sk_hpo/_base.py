@@ -1,5 +1,6 @@
 """The search engine: any ask/tell optimizer as a scikit-learn search."""
 
+import itertools
 import numbers
 import os
 import pickle
@@ -190,6 +191,8 @@ class _SearchRun:
         self.results = None
         self.start_time = time.monotonic()
         self._unpicklable_warned = False
+        # What a stored algorithm state depends on; constant during a fit.
+        self.algorithm = search._algorithm_description() if study is not None else None
 
     # -- storage ------------------------------------------------------------
     def resume(self):
@@ -218,12 +221,12 @@ class _SearchRun:
             self.n_failed += candidate.status == "failed"
         self.n_resumed = len(stored)
         if not self._restore_state(len(stored)):
-            # A fresh algorithm learns the stored candidates batch by batch.
-            for batch in dict.fromkeys(self.batches):
-                told = [i for i, b in enumerate(self.batches) if b == batch]
-                self.optimizer.tell(
-                    [points[i] for i in told], [stored[i].loss for i in told]
-                )
+            # A fresh algorithm learns the stored candidates batch by batch
+            # (stored in evaluation order, so each batch is one run).
+            pairs = zip(stored, points)
+            for _, batch in itertools.groupby(pairs, key=lambda pair: pair[0].batch):
+                candidates, batch_points = zip(*batch)
+                self.optimizer.tell(list(batch_points), [c.loss for c in candidates])
         if self.search.verbose:
             print(
                 f"[{type(self.search).__name__}] resumed {len(stored)} candidates from "
@@ -240,14 +243,14 @@ class _SearchRun:
             description, optimizer, fallback_rng, n_duplicates = pickle.loads(state)
         except Exception:  # noqa: BLE001 -- any unpickling error: re-tell instead
             return False
-        if description != self.search._algorithm_description():
+        if description != self.algorithm:
             return False
         self.optimizer, self.fallback_rng, self.n_duplicates = optimizer, fallback_rng, n_duplicates
         return True
 
     def _state_snapshot(self):
         state = (
-            self.search._algorithm_description(),
+            self.algorithm,
             self.optimizer,
             self.fallback_rng,
             self.n_duplicates,

@@ -54,7 +54,9 @@ def describe_data(data):
     if data is None:
         return "None"
     shape = getattr(data, "shape", None)
-    if shape is None:
+    if shape is not None:
+        shape = tuple(shape)
+    else:
         try:
             shape = (_num_samples(data),)
         except TypeError:
@@ -63,7 +65,7 @@ def describe_data(data):
         digest = joblib.hash(data)
     except Exception:  # noqa: BLE001 -- unhashable data: its shape is the best we can check
         digest = "?"
-    return f"{type(data).__name__}(shape={tuple(shape) if shape != '?' else shape}, hash={digest})"
+    return f"{type(data).__name__}(shape={shape}, hash={digest})"
 
 
 def search_fingerprint(search, space, X, y):

@@ -211,10 +211,9 @@ class Study:
                     for c in candidates
                 ],
             )
-            n_candidates = candidates[-1].number + 1 if candidates else 0
             db.execute(
                 "INSERT OR REPLACE INTO snapshots (study_id, n_candidates, state) VALUES (?, ?, ?)",
-                (self.id, n_candidates, state),
+                (self.id, candidates[-1].number + 1, state),
             )
 
     def close(self):
