@@ -44,8 +44,8 @@ PARAMETER_CASES = [
     (ALL, {"search_spaces": {"a": 0.5}}, "'a': 0.5 is not a search dimension"),
     (ALL, {"search_spaces": {"a": "rbf"}}, "'a': 'rbf' is not a search dimension"),
     # names the estimator does not have
-    (ALL, {"search_spaces": {"c": Real(0, 1)}}, "'c': Classifier has no parameter 'c'; its parameters are ['a', 'b']"),
-    (ALL, {"search_spaces": {"a__b": Real(0, 1)}}, "'a__b': Classifier has no parameter 'a__b'"),
+    (ALL, {"search_spaces": {"c": Real(0, 1)}}, "'c': RecordingClassifier has no parameter 'c'; its parameters are ['a', 'b', 'fail_when']"),
+    (ALL, {"search_spaces": {"a__b": Real(0, 1)}}, "'a__b': RecordingClassifier has no parameter 'a__b'"),
     # common parameters out of range or of the wrong type
     (ALL, {"n_iter": 0}, "'n_iter' parameter of {cls} must be an int in the range [1, inf)"),
     (ALL[:3], {"n_iter": 2.5}, "'n_iter' parameter"),
@@ -98,41 +98,6 @@ PARAMETER_CASES = [
 ]
 
 
-class Classifier:
-    """A classifier that records its fits (defined here, not as a fixture,
-    so that cases can name it in messages)."""
-
-    fits = []
-
-    def __init__(self, a=0.0, b="x"):
-        self.a, self.b = a, b
-
-    def get_params(self, deep=True):
-        return {"a": self.a, "b": self.b}
-
-    def set_params(self, **params):
-        for key, value in params.items():
-            setattr(self, key, value)
-        return self
-
-    def fit(self, X, y):
-        type(self).fits.append(self.get_params())
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
-
-    def score(self, X, y):
-        return -((self.a - 0.3) ** 2)
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import ClassifierTags, Tags, TargetTags
-
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags())  # fmt: skip
-
-
 def _cases():
     for searches, params, message in PARAMETER_CASES:
         for cls in searches:
@@ -146,19 +111,18 @@ def data():
 
 
 @pytest.mark.parametrize("cls, params, message", list(_cases()))
-def test_bad_parameter_is_refused_before_any_fit(cls, params, message, data, tmp_path):
+def test_bad_parameter_is_refused_before_any_fit(cls, params, message, data, tmp_path, recording):
     (tmp_path / "notes.txt").write_text("not a database " * 100)
     params = {
         key: value.format(tmp=tmp_path) if isinstance(value, str) and "{tmp}" in value else value
         for key, value in params.items()
     }
-    search = cls(Classifier(), SPACE, n_iter=4, cv=2, random_state=0)
+    search = cls(recording(), SPACE, n_iter=4, cv=2, random_state=0)
     search.set_params(**params)
-    Classifier.fits = []
     with pytest.raises((ValueError, TypeError)) as info:
         search.fit(*data)
     assert message.replace("{cls}", cls.__name__) in str(info.value)
-    assert Classifier.fits == []
+    assert recording.fits == []
 
 
 def _nan_target(n):
@@ -178,9 +142,8 @@ DATA_CASES = [
 
 @pytest.mark.parametrize("cls", ALL)
 @pytest.mark.parametrize("X, y, message", DATA_CASES)
-def test_bad_data_is_refused_before_any_fit(cls, X, y, message):
-    Classifier.fits = []
+def test_bad_data_is_refused_before_any_fit(cls, X, y, message, recording):
     with pytest.raises((ValueError, TypeError)) as info:
-        cls(Classifier(), SPACE, n_iter=4, cv=2).fit(X, y)
+        cls(recording(), SPACE, n_iter=4, cv=2).fit(X, y)
     assert message in str(info.value)
-    assert Classifier.fits == []
+    assert recording.fits == []
