@@ -119,6 +119,37 @@ def test_random_state_repeats_a_fit_and_each_model_starts_a_clean_session(digits
     assert second.model_.layers[1].name == "dense"
 
 
+def test_consecutive_fits_leave_no_traced_graph_behind(digits):
+    # Keras's optimizer registers a process-wide gradient function at every
+    # trace, holding the traced training graph; the wrapper releases them.
+    import gc
+
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import ops
+
+    X, y = digits
+    registry = ops._gradient_registry._registry
+
+    def live_state():
+        gc.collect()
+        custom = sum(name.startswith("CustomGradient") for name in registry)
+        return custom, len(context.context().list_function_names())
+
+    # The first fits also register each op type's eager kernel, once.
+    small(epochs=1).fit(X, y)
+    small(epochs=1, model__hidden_layer_sizes=(8, 8)).fit(X, y)
+    after_one = live_state()
+    for sizes in [(16,), (8, 8), (4, 4)]:
+        small(epochs=1, model__hidden_layer_sizes=sizes).fit(X, y)
+    assert live_state() == after_one
+
+    # Plain Keras, for contrast, leaves them: the check above can fail.
+    model = small(epochs=1).fit(X, y).model_
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop")
+    model.fit(X, y, epochs=1, verbose=0)
+    assert live_state()[0] > after_one[0]
+
+
 def test_early_stopping_with_validation_split(digits):
     X, y = digits
     clf = small(epochs=200, validation_split=0.2,

@@ -9,6 +9,7 @@ need: a ready-made network when ``model`` is None, a fresh Keras session per
 model, TensorFlow threads that fit joblib's workers, and quiet defaults.
 """
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -45,6 +46,31 @@ def _limit_threads_in_worker():
         pass
 
 
+@contextlib.contextmanager
+def _release_traced_gradients():
+    """Unregister the gradient functions TensorFlow registers while tracing a fit.
+
+    Keras's TensorFlow optimizer sums gradients with ``all_reduce``, a
+    ``tf.custom_gradient`` that in a traced function registers a gradient in
+    TensorFlow's process-wide registry, under a new name at every trace, and
+    never unregisters it.  Its closure holds the whole traced training graph,
+    so each fit kept ~2 MB alive (keras-team/keras#17458 and its duplicates).
+    The gradients registered during a fit are only needed while that fit
+    traces its training step, so they are dropped when it returns.
+    """
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    before = set(registry) if isinstance(registry, dict) else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            for name in set(registry) - before:
+                if name.startswith("CustomGradient"):
+                    del registry[name]
+
+
 class _SkHpoWrapper:
     """What the two wrappers share (placed before SciKeras's class)."""
 
@@ -67,7 +93,7 @@ class _SkHpoWrapper:
     def _build_keras_model(self):
         # A search builds hundreds of models in one process: without this,
         # Keras's global state (layer names, graphs) grows with every one.
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         return super()._build_keras_model()
 
     def _fit(self, *args, **kwargs):
@@ -80,7 +106,8 @@ class _SkHpoWrapper:
 
         was_deterministic = config.is_op_determinism_enabled()
         try:
-            return super()._fit(*args, **kwargs)
+            with _release_traced_gradients():
+                return super()._fit(*args, **kwargs)
         finally:
             if not was_deterministic and config.is_op_determinism_enabled():
                 config.disable_op_determinism()
@@ -118,7 +145,9 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       warnings muted while fitting.
     - ``random_state`` seeds Python, NumPy and Keras for each build and fit,
       so two fits give the same model on CPU.
-    - Each new model starts from a cleared Keras session.
+    - Each new model starts from a cleared Keras session, and the gradient
+      functions TensorFlow registers while tracing a fit are released after
+      it, so hundreds of fits in one process keep a flat memory footprint.
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
     """
