@@ -27,7 +27,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.datasets import load_digits
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_hpo import Categorical, Integer, Real
@@ -44,13 +44,13 @@ METHODS = [
 ]  # fmt: skip
 
 SPACE = {
-    "kerasclassifier__model__n_layers": Integer(1, 3),
-    "kerasclassifier__model__units": Integer(8, 256, prior="log-uniform"),
-    "kerasclassifier__model__activation": Categorical(["relu", "tanh", "elu"]),
-    "kerasclassifier__model__dropout": Real(0.0, 0.6),
-    "kerasclassifier__optimizer__learning_rate": Real(1e-4, 1e-1, prior="log-uniform"),
-    "kerasclassifier__batch_size": Integer(16, 512, prior="log-uniform"),
-    "kerasclassifier__epochs": Integer(2, 40),
+    "net__model__n_layers": Integer(1, 3),
+    "net__model__units": Integer(8, 256, prior="log-uniform"),
+    "net__model__activation": Categorical(["relu", "tanh", "elu"]),
+    "net__model__dropout": Real(0.0, 0.6),
+    "net__optimizer__learning_rate": Real(1e-4, 1e-1, prior="log-uniform"),
+    "net__batch_size": Integer(16, 512, prior="log-uniform"),
+    "net__epochs": Integer(2, 40),
 }
 
 _FIT_ENDS = []
@@ -69,8 +69,8 @@ def digits_task():
     """The task every method searches."""
     return Task(
         name="keras-digits-acc",
-        make_estimator=lambda: make_pipeline(
-            StandardScaler(), TimedKerasClassifier(optimizer="adam", random_state=0)
+        make_estimator=lambda: Pipeline(
+            [("scale", StandardScaler()), ("net", TimedKerasClassifier(optimizer="adam", random_state=0))]
         ),
         search_space=SPACE,
         load=lambda: load_digits(return_X_y=True),
@@ -176,10 +176,10 @@ def render(raw, out):
         "",
         f"{raw['date']}, {raw['machine']}, `python -m benchmarks.keras_search`; {raw['versions']}.",
         "",
-        f"`Pipeline(StandardScaler(), KerasClassifier(optimizer='adam'))` on the 1797 digits, "
+        f"`Pipeline([('scale', StandardScaler()), ('net', KerasClassifier(optimizer='adam'))])` on the 1797 digits, "
         f"3-fold stratified CV, accuracy; {raw['n_iter']} candidates per search, seeds "
         f"{raw['seeds']}, two searches at a time with one TensorFlow thread each. Space: "
-        + ", ".join(f"`{k.removeprefix('kerasclassifier__')}` {v!r}" for k, v in SPACE.items())
+        + ", ".join(f"`{k.removeprefix("net__")}` {v!r}" for k, v in SPACE.items())
         + ". Cells are means over seeds; the times are fractions of RandomizedSearchCV's mean "
         "wall time.",
         "",
