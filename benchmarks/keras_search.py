@@ -179,7 +179,7 @@ def render(raw, out):
         f"`Pipeline([('scale', StandardScaler()), ('net', KerasClassifier(optimizer='adam'))])` on the 1797 digits, "
         f"3-fold stratified CV, accuracy; {raw['n_iter']} candidates per search, seeds "
         f"{raw['seeds']}, two searches at a time with one TensorFlow thread each. Space: "
-        + ", ".join(f"`{k.removeprefix("net__")}` {v!r}" for k, v in SPACE.items())
+        + ", ".join(f"`{k.removeprefix('net__')}` {v!r}" for k, v in SPACE.items())
         + ". Cells are means over seeds; the times are fractions of RandomizedSearchCV's mean "
         "wall time.",
         "",
