@@ -49,8 +49,8 @@ SPACE = {
     "net__model__activation": Categorical(["relu", "tanh", "elu"]),
     "net__model__dropout": Real(0.0, 0.6),
     "net__optimizer__learning_rate": Real(1e-4, 1e-1, prior="log-uniform"),
-    "net__batch_size": Integer(16, 512, prior="log-uniform"),
-    "net__epochs": Integer(2, 40),
+    "net__batch_size": Integer(32, 512, prior="log-uniform"),
+    "net__epochs": Integer(2, 30),
 }
 
 _FIT_ENDS = []
