@@ -140,9 +140,16 @@ class BaseModelSearchCV(BaseSearchCV):
         initial_points = check_initial_params(self.initial_params, space, self._budget())
         X, y = self._fit_data
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        optimizer = self._make_optimizer(space, seed)
+        fidelity = self._check_fidelity(space, X, y)
         study = self._open_study(space, X, y, evaluate_candidates)
-        run = _SearchRun(self, space, optimizer, evaluate_candidates, seed, study)
+        if fidelity is None:
+            optimizer = self._make_optimizer(space, seed)
+            run = _SearchRun(self, space, optimizer, evaluate_candidates, seed, study)
+        else:
+            from ._multi_fidelity import MultiFidelityRun, make_hyperband
+
+            optimizer = make_hyperband(self, space, fidelity, seed)
+            run = MultiFidelityRun(self, space, optimizer, evaluate_candidates, seed, study, fidelity)
         try:
             with collecting_fit_results() as fit_results:
                 run.fit_results = fit_results
@@ -156,6 +163,38 @@ class BaseModelSearchCV(BaseSearchCV):
         self.n_resumed_ = run.n_resumed
         self.search_space_ = space
         self.optimizer_ = run.optimizer
+        if fidelity is not None:
+            self._set_fidelity_attributes(fidelity, run)
+
+    def _check_fidelity(self, space, X, y):
+        """The resource levels of a multi-fidelity search; None for the others."""
+        if getattr(self, "resource", None) is None:
+            return None
+        from ._multi_fidelity import check_fidelity
+
+        return check_fidelity(self, space, X, y)
+
+    def _set_fidelity_attributes(self, fidelity, run):
+        levels = np.asarray(run.results["iter"]) if run.results else np.array([], int)
+        self.n_resources_ = list(fidelity.levels)
+        self.min_resources_ = fidelity.levels[0]
+        self.max_resources_ = fidelity.levels[-1]
+        self.n_candidates_ = [int(np.sum(levels == k)) for k in range(len(fidelity.levels))]
+        self.n_brackets_ = run.optimizer.n_brackets
+
+    def _n_startup(self):
+        """Results a model needs before it proposes (multi-fidelity: per level)."""
+        return 10
+
+    @staticmethod
+    def _select_best_index(refit, refit_metric, results):
+        # A multi-fidelity search picks its best among the candidates
+        # evaluated with the most resource, as scikit-learn's Halving searches.
+        if callable(refit) or "n_resources" not in results:
+            return BaseSearchCV._select_best_index(refit, refit_metric, results)
+        top = np.flatnonzero(results["n_resources"] == np.max(results["n_resources"]))
+        scores = np.asarray(results[f"mean_test_{refit_metric}"], dtype=float)[top]
+        return int(top[0] if np.isnan(scores).all() else top[np.nanargmax(scores)])
 
     def _open_study(self, space, X, y, evaluate_candidates):
         if self.storage is None:
@@ -211,7 +250,7 @@ class _SearchRun:
         points = [self.space.canonical(c.point) for c in stored]
         outs = [out for c in stored for out in c.results]
         more = {key: [c.more.get(key) for c in stored] for key in stored[-1].more}
-        params = [self.space.to_params(point) for point in points]
+        params = [self._params_of(point, c.more) for c, point in zip(stored, points)]
         self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
         self.fit_results.extend(outs)
         for candidate, point in zip(stored, points):
@@ -221,18 +260,27 @@ class _SearchRun:
             self.n_failed += candidate.status == "failed"
         self.n_resumed = len(stored)
         if not self._restore_state(len(stored)):
-            # A fresh algorithm learns the stored candidates batch by batch
-            # (stored in evaluation order, so each batch is one run).
-            pairs = zip(stored, points)
-            for _, batch in itertools.groupby(pairs, key=lambda pair: pair[0].batch):
-                candidates, batch_points = zip(*batch)
-                self.optimizer.tell(list(batch_points), [c.loss for c in candidates])
+            self._retell(stored, points)
         if self.search.verbose:
             print(
                 f"[{type(self.search).__name__}] resumed {len(stored)} candidates from "
                 f"{self.study.path!r} (study {self.study.name!r})",
                 flush=True,
             )
+
+    def _params_of(self, point, more):
+        """The parameters of the candidate at ``point`` (``more``: its extra columns)."""
+        return self.space.to_params(point)
+
+    def _retell(self, stored, points):
+        """Teach a fresh algorithm the stored candidates batch by batch.
+
+        They are stored in evaluation order, so each batch is one run.
+        """
+        pairs = zip(stored, points)
+        for _, batch in itertools.groupby(pairs, key=lambda pair: pair[0].batch):
+            candidates, batch_points = zip(*batch)
+            self.optimizer.tell(list(batch_points), [c.loss for c in candidates])
 
     def _restore_state(self, n_stored):
         """Continue the stored algorithm, if it is the one this search runs."""
@@ -300,8 +348,11 @@ class _SearchRun:
                 self._report(state)
             if any(callback(state) for callback in callbacks):
                 break
+        self._raise_if_all_failed()
+
+    def _raise_if_all_failed(self):
         if self.n_failed == len(self.scores) and self.scores:
-            raise_all_failed(self.fit_results, search.error_score)
+            raise_all_failed(self.fit_results, self.search.error_score)
 
     def _ask_new(self, n_wanted):
         """Up to ``n_wanted`` points never evaluated, and in-batch twins.
@@ -339,20 +390,25 @@ class _SearchRun:
                     break
         return batch, twins
 
-    def _evaluate(self, points):
-        """Fit ``points``; their losses and their ``StoredCandidate`` records."""
+    def _evaluate(self, points, params=None, more=None, cv=None):
+        """Fit ``points``; their losses and their ``StoredCandidate`` records.
+
+        ``params`` default to the points' parameters, ``more`` (columns
+        added to ``cv_results_``) to the optimizer's ``more_results`` (the
+        generation of a GA), ``cv`` to the search's.
+        """
         n_before = len(self.fit_results)
-        candidates = [self.space.to_params(point) for point in points]
-        # An optimizer may add columns to cv_results_ (the generation of a GA).
-        more_results = getattr(self.optimizer, "more_results", None)
-        more = more_results(points) if more_results else {}
-        self.results = self.evaluate_candidates(candidates, more_results=more or None)
+        candidates = params if params is not None else [self.space.to_params(p) for p in points]
+        if more is None:
+            more_results = getattr(self.optimizer, "more_results", None)
+            more = more_results(points) if more_results else {}
+        self.results = self.evaluate_candidates(candidates, cv=cv, more_results=more or None)
         batch = self.batches[-1] + 1 if self.batches else 0
         new_fits = self.fit_results[n_before:]
         n_splits = len(new_fits) // len(points)
         scores = np.asarray(self.results[self._score_key()][-len(points) :], float)
         losses, evaluated = [], []
-        for i, (point, params, score) in enumerate(zip(points, candidates, scores)):
+        for i, (point, candidate, score) in enumerate(zip(points, candidates, scores)):
             fits = new_fits[i * n_splits : (i + 1) * n_splits]
             errors = [fit["fit_error"] for fit in fits if fit["fit_error"] is not None]
             ok = not errors and np.isfinite(score)
@@ -363,7 +419,7 @@ class _SearchRun:
                     number=len(self.scores),
                     batch=batch,
                     point=point,
-                    params=params,
+                    params=candidate,
                     status="failed" if errors else "ok",
                     error=errors[0] if errors else None,
                     loss=float(loss),

@@ -78,7 +78,7 @@ def search_fingerprint(search, space, X, y):
         {name: describe(dim) for name, dim in zip(branch.names, branch.dimensions)}
         for branch in space.branches
     ]
-    return {
+    fingerprint = {
         "search": type(search).__name__,
         "search space": describe(branches),
         "estimator": describe(search.estimator),
@@ -89,3 +89,8 @@ def search_fingerprint(search, space, X, y):
         "return_train_score": repr(search.return_train_score),
         "error_score": repr(search.error_score),
     }
+    if getattr(search, "resource", None) is not None:
+        # Stored candidates were evaluated at these resource levels.
+        names = ("resource", "min_resources", "max_resources", "factor")
+        fingerprint["resources"] = describe({name: getattr(search, name) for name in names})
+    return fingerprint

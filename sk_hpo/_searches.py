@@ -14,6 +14,59 @@ from ._optimizer import INITIAL_POINT_GENERATORS, RandomSampler
 from ._space import _describe
 from ._tpe import TPE, default_gamma
 
+# The multi-fidelity options of TPESearchCV and BayesSearchCV; their values
+# are checked in fit, where the estimator and the data are known.
+_FIDELITY_CONSTRAINTS = {
+    "resource": [str, None],
+    "min_resources": [StrOptions({"smallest"}), Interval(numbers.Integral, 1, None, closed="left")],
+    "max_resources": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+    "factor": [Interval(numbers.Real, 1, None, closed="neither")],
+    "hyperband": ["boolean"],
+}
+
+_FIDELITY_PARAMETERS = """    resource : str, default=None
+        Multi-fidelity search (BOHB: Falkner et al. 2018): candidates are
+        raced by successive halving on a growing resource, and new ones are
+        proposed by this search's model fitted to the results of the highest
+        resource level that has enough of them.  ``"n_samples"`` trains on
+        subsamples of each CV split; otherwise the name of an integer
+        parameter of the estimator that sets the cost (``"max_iter"``,
+        ``"n_estimators"``, ``"epochs"``, ``"net__epochs"`` in a pipeline),
+        which must not be searched.  ``n_iter`` counts the candidates
+        started; each rung keeps the best ``1 / factor`` for the next level.
+        ``cv_results_`` gains scikit-learn's Halving columns ``iter`` (the
+        resource level, 0 the smallest) and ``n_resources``, and
+        ``bracket``; ``best_params_`` is the best at ``max_resources`` (it
+        includes the resource), so the refit trains at full resource.
+        None: every candidate is evaluated at full cost.
+    min_resources : int or "smallest", default="smallest"
+        The resource of the first rung.  ``"smallest"``: 1 for a parameter;
+        for ``"n_samples"``, ``2 * n_splits`` (times the number of classes
+        for a classifier), as in scikit-learn's Halving searches.
+    max_resources : int or "auto", default="auto"
+        The resource of the last rung.  ``"auto"``: the number of samples for
+        ``"n_samples"``, else the estimator's own value of ``resource``.
+        Levels run from ``max_resources`` down by ``factor`` while they stay
+        at or above ``min_resources``.
+    factor : float, default=3
+        Ratio between consecutive resource levels, and between the
+        candidates of consecutive rungs.
+    hyperband : bool, default=False
+        Cycle through Hyperband's brackets (from many candidates at the
+        least resource to a few at full resource, each costing about the
+        same), which guards against a low resource that misranks
+        candidates.  False runs only the most aggressive bracket, again
+        and again (successive halving)."""
+
+_FIDELITY_ATTRIBUTES = """    n_resources_ : list of int
+        With ``resource``: the resource of each level, smallest first.
+    min_resources_, max_resources_ : int
+        With ``resource``: the smallest and the largest level.
+    n_candidates_ : list of int
+        With ``resource``: the candidates evaluated at each level.
+    n_brackets_ : int
+        With ``resource``: the successive-halving brackets run."""
+
 _COMMON_PARAMETERS = """\
     estimator : estimator object
         Cloned and fitted for each candidate; needs ``fit`` and a score
@@ -118,7 +171,10 @@ def _document(cls=None, **changes):
     """Fill a search's docstring with the common parameters and attributes."""
     def fill(cls):
         cls.__doc__ = cls.__doc__.format(
-            common=_common_parameters(**changes), attributes=_COMMON_ATTRIBUTES
+            common=_common_parameters(**changes),
+            fidelity=_FIDELITY_PARAMETERS,
+            attributes=_COMMON_ATTRIBUTES,
+            fidelity_attributes=_FIDELITY_ATTRIBUTES,
         )
         return cls
 
@@ -188,6 +244,7 @@ class TPESearchCV(BaseModelSearchCV):
     Parameters
     ----------
 {common}
+{fidelity}
     n_startup_trials : int, default=10
         Random candidates before the model is used (Optuna's default; 5 and
         20 measured no better on our test functions,
@@ -223,6 +280,7 @@ class TPESearchCV(BaseModelSearchCV):
     Attributes
     ----------
 {attributes}
+{fidelity_attributes}
 
     See Also
     --------
@@ -243,6 +301,7 @@ class TPESearchCV(BaseModelSearchCV):
 
     _parameter_constraints: dict = {
         **BaseModelSearchCV._parameter_constraints,
+        **_FIDELITY_CONSTRAINTS,
         "n_startup_trials": [Interval(numbers.Integral, 1, None, closed="left")],
         "gamma": [callable],
         "multivariate": ["boolean"],
@@ -272,6 +331,11 @@ class TPESearchCV(BaseModelSearchCV):
         storage=None,
         study_name=None,
         resume=True,
+        resource=None,
+        min_resources="smallest",
+        max_resources="auto",
+        factor=3,
+        hyperband=False,
         n_startup_trials=10,
         gamma=default_gamma,
         multivariate=True,
@@ -299,12 +363,20 @@ class TPESearchCV(BaseModelSearchCV):
             study_name=study_name,
             resume=resume,
         )
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
+        self.hyperband = hyperband
         self.n_startup_trials = n_startup_trials
         self.gamma = gamma
         self.multivariate = multivariate
         self.n_ei_candidates = n_ei_candidates
         self.prior_weight = prior_weight
         self.consider_endpoints = consider_endpoints
+
+    def _n_startup(self):
+        return self.n_startup_trials
 
     def _make_optimizer(self, space, seed):
         return TPE(
@@ -352,6 +424,7 @@ class BayesSearchCV(BaseModelSearchCV):
     Parameters
     ----------
 {common}
+{fidelity}
     n_initial_points : int, default=10
         Candidates of the initial design, before the model is used
         (scikit-optimize's default).
@@ -388,6 +461,7 @@ class BayesSearchCV(BaseModelSearchCV):
     Attributes
     ----------
 {attributes}
+{fidelity_attributes}
 
     See Also
     --------
@@ -409,6 +483,7 @@ class BayesSearchCV(BaseModelSearchCV):
 
     _parameter_constraints: dict = {
         **BaseModelSearchCV._parameter_constraints,
+        **_FIDELITY_CONSTRAINTS,
         "n_initial_points": [Interval(numbers.Integral, 1, None, closed="left")],
         "initial_point_generator": [StrOptions(set(INITIAL_POINT_GENERATORS))],
         "acq_func": [StrOptions(set(ACQ_FUNCS))],
@@ -440,6 +515,11 @@ class BayesSearchCV(BaseModelSearchCV):
         storage=None,
         study_name=None,
         resume=True,
+        resource=None,
+        min_resources="smallest",
+        max_resources="auto",
+        factor=3,
+        hyperband=False,
         n_initial_points=10,
         initial_point_generator="sobol",
         acq_func="auto",
@@ -469,6 +549,11 @@ class BayesSearchCV(BaseModelSearchCV):
             study_name=study_name,
             resume=resume,
         )
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
+        self.hyperband = hyperband
         self.n_initial_points = n_initial_points
         self.initial_point_generator = initial_point_generator
         self.acq_func = acq_func
@@ -490,6 +575,9 @@ class BayesSearchCV(BaseModelSearchCV):
         }
         options.update(_from_skopt_kwargs(self.optimizer_kwargs or {}))
         return options
+
+    def _n_startup(self):
+        return self._optimizer_options()["n_initial_points"]
 
     def _make_optimizer(self, space, seed):
         return GPOptimizer(space, seed, **self._optimizer_options())

@@ -11,6 +11,7 @@ against the known optimum (and its overhead measured apart from fitting).
 True
 """
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -124,11 +125,25 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
     fit_delay : float, default=0.0
         Seconds ``fit`` sleeps: a stand-in for a model that takes time to
         train, to interrupt a search in the middle of a batch.
+    n_steps : int, default=None
+        A training budget, for multi-fidelity searches (``resource="n_steps"``):
+        the value gains an error ``step_noise * u / n_steps``, where
+        ``u`` in [0, 1) is fixed per candidate (a hash of its other
+        parameters), as a model trained for fewer steps misranks candidates.
+        None: no error.
+    step_noise : float, default=1.0
+        The scale of that error.
+
+    Attributes
+    ----------
+    n_fit_samples_ : int
+        The samples ``fit`` received.
     """
 
     def __init__(
         self, function="branin", x0=0.0, x1=0.0, x2=0.0, x3=0.0, x4=0.0,
         x5=0.0, x6=0.0, x7=0.0, x8=0.0, x9=0.0, n0=1, c0="a", fit_delay=0.0,
+        n_steps=None, step_noise=1.0,
     ):  # fmt: skip
         self.function = function
         self.x0, self.x1, self.x2, self.x3, self.x4 = x0, x1, x2, x3, x4
@@ -136,18 +151,27 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
         self.n0 = n0
         self.c0 = c0
         self.fit_delay = fit_delay
+        self.n_steps = n_steps
+        self.step_noise = step_noise
 
     def fit(self, X, y=None):
         if self.fit_delay:
             time.sleep(self.fit_delay)
+        self.n_fit_samples_ = len(X)
         self.fitted_ = True
         return self
 
     def value(self):
-        """The test function at the current parameters."""
+        """The test function at the current parameters (with ``n_steps``, plus its error)."""
         problem = FUNCTIONS[self.function]
         params = self.get_params()
-        return problem({name: params[name] for name in problem.search_space})
+        args = {name: params[name] for name in problem.search_space}
+        value = problem(args)
+        if self.n_steps is not None:
+            digest = hashlib.sha256(repr(sorted(args.items())).encode()).digest()
+            u = int.from_bytes(digest[:8], "little") / 2**64
+            value += self.step_noise * u / self.n_steps
+        return value
 
     def score(self, X, y=None):
         return -self.value()

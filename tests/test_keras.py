@@ -174,6 +174,19 @@ def test_search_over_architecture_in_a_pipeline(digits):
     assert search.score(X, y) > 0.5
 
 
+def test_multi_fidelity_search_races_networks_on_epochs(digits):
+    X, y = digits
+    search = TPESearchCV(
+        small(epochs=3),
+        {"optimizer__learning_rate": Real(1e-3, 1e-1, "log-uniform")},
+        n_iter=3, resource="epochs", min_resources=1, cv=2, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert search.n_resources_ == [1, 3]
+    assert list(search.cv_results_["n_resources"]) == [1, 1, 1, 3]
+    assert search.best_params_["epochs"] == 3
+    assert len(search.best_estimator_.history_["loss"]) == 3
+
+
 def test_unknown_builder_parameter_is_refused_before_any_fit(digits):
     X, y = digits
     with pytest.raises(ValueError, match=r"builder 'dense_network' takes no parameter 'hidden_layers'"):

@@ -1,0 +1,292 @@
+"""Multi-fidelity against full-resource searches: ``python -m benchmarks.multi_fidelity``.
+
+Two tasks whose cost is set by an integer parameter: gradient boosting
+(``max_iter``, boosting rounds) on a generated classification problem, and
+the Keras digits network (``epochs``; needs the ``keras`` extra).  For each
+task, each seed, side by side:
+
+- ``TPESearchCV`` and ``BayesSearchCV`` evaluating every candidate at full
+  resource;
+- the same searches with ``resource=`` (successive halving, BOHB-style:
+  candidates proposed by the model, raced on the resource);
+- scikit-learn's ``HalvingRandomSearchCV`` with the same resource levels
+  and as many starting candidates as the multi-fidelity searches.
+
+Compute is the sum of the fit times of every CV fit (``mean_fit_time`` x
+splits).  Reported: the best CV score at full resource, the compute spent,
+the compute a multi-fidelity search needed to first reach the final best
+score of the full-resource search of the same method, and each search's
+best score within the compute HalvingRandomSearchCV spent.
+Results: ``benchmarks/results/multi_fidelity.{md,json}``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import HalvingRandomSearchCV, StratifiedKFold
+
+from sk_hpo import BayesSearchCV, Integer, Real, TPESearchCV
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+
+
+@dataclass
+class FidelityTask:
+    name: str
+    make_estimator: object
+    space: dict
+    load: object
+    resource: str
+    min_resources: int
+    max_resources: int
+    n_full: int  # candidates of the full-resource searches
+    n_multi: int  # candidates started by the multi-fidelity searches
+
+
+def _gbm_data():
+    return make_classification(
+        n_samples=3000, n_features=20, n_informative=8, n_redundant=4, flip_y=0.05,
+        class_sep=0.8, random_state=0,
+    )  # fmt: skip
+
+
+def _keras_task():
+    from sklearn.datasets import load_digits
+
+    from .keras_search import SPACE, digits_task
+
+    space = {k: v for k, v in SPACE.items() if k != "net__epochs"}
+
+    def make():
+        estimator = digits_task().make_estimator()
+        return estimator.set_params(net__epochs=27)
+
+    return FidelityTask(
+        "keras-digits-acc", make, space, lambda: load_digits(return_X_y=True), "net__epochs",
+        min_resources=3, max_resources=27, n_full=20, n_multi=27,
+    )  # fmt: skip
+
+
+def get_tasks(names=None):
+    tasks = {
+        "gbm-synthetic-acc": lambda: FidelityTask(
+            "gbm-synthetic-acc",
+            lambda: HistGradientBoostingClassifier(max_iter=243, early_stopping=False, random_state=0),
+            {
+                "learning_rate": Real(1e-3, 1.0, prior="log-uniform"),
+                "max_leaf_nodes": Integer(4, 128, prior="log-uniform"),
+                "min_samples_leaf": Integer(2, 100, prior="log-uniform"),
+                "l2_regularization": Real(1e-6, 10.0, prior="log-uniform"),
+            },
+            _gbm_data, "max_iter", min_resources=9, max_resources=243, n_full=20, n_multi=54,
+        ),
+        "keras-digits-acc": _keras_task,
+    }
+    names = names or list(tasks)
+    unknown = sorted(set(names) - set(tasks))
+    if unknown:
+        raise SystemExit(f"unknown task(s) {unknown}; known: {sorted(tasks)}")
+    return [tasks[n]() for n in names]
+
+
+METHODS = ["TPE full", "TPE multi-fidelity", "Bayes full", "Bayes multi-fidelity", "HalvingRandomSearchCV"]
+
+
+def _search(method, task, seed):
+    common = {"scoring": "accuracy", "cv": CV, "refit": False, "random_state": seed}
+    if method == "HalvingRandomSearchCV":
+        space = {name: _Sampler(dim) for name, dim in task.space.items()}
+        return HalvingRandomSearchCV(
+            task.make_estimator(), space, n_candidates=task.n_multi, factor=3,
+            resource=task.resource, min_resources=task.min_resources,
+            max_resources=task.max_resources, aggressive_elimination=False, **common,
+        )  # fmt: skip
+    cls = TPESearchCV if method.startswith("TPE") else BayesSearchCV
+    if method.endswith("full"):
+        return cls(task.make_estimator(), task.space, n_iter=task.n_full, **common)
+    return cls(
+        task.make_estimator(), task.space, n_iter=task.n_multi, resource=task.resource,
+        min_resources=task.min_resources, max_resources=task.max_resources, factor=3, **common,
+    )  # fmt: skip
+
+
+class _Sampler:
+    """Lets HalvingRandomSearchCV draw from an sk_hpo dimension with its prior."""
+
+    def __init__(self, dimension):
+        self.dimension = dimension
+
+    def rvs(self, random_state=None):
+        rng = np.random.default_rng(random_state.randint(2**32))
+        value = self.dimension.rvs(1, rng)[0]
+        return value.item() if hasattr(value, "item") else value
+
+
+def _one_run(method, task_name, seed, quick=False):
+    import warnings
+
+    warnings.simplefilter("ignore")
+    task = get_tasks([task_name])[0]
+    if quick:
+        task.n_full, task.n_multi = 4, 9
+    X, y = task.load()
+    search = _search(method, task, seed)
+    start = time.perf_counter()
+    try:
+        search.fit(X, y)
+    except Exception as exc:  # noqa: BLE001 - a failing method is a result to report
+        return {"method": method, "task": task_name, "seed": seed, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    wall = time.perf_counter() - start
+    results = search.cv_results_
+    n_splits = CV.get_n_splits()
+    fit_seconds = np.asarray(results["mean_fit_time"]) * n_splits
+    resources = np.asarray(results.get("n_resources", np.full(len(fit_seconds), task.max_resources)))
+    scores = np.asarray(results["mean_test_score"], dtype=float)
+    full = np.where(resources == task.max_resources, scores, np.nan)
+    return {
+        "method": method, "task": task_name, "seed": seed, "wall": wall,
+        "compute": np.cumsum(fit_seconds).tolist(),
+        "best_full": [None if not np.isfinite(b) else float(b)
+                      for b in np.fmax.accumulate(np.where(np.isnan(full), -np.inf, full))],
+        "n_fits": int(len(scores) * n_splits),
+    }  # fmt: skip
+
+
+def _best(run):
+    """Best full-resource score after each evaluation (nan before the first)."""
+    return np.array([np.nan if b is None else b for b in run["best_full"]], dtype=float)
+
+
+def _best_within(run, budget):
+    compute, best = np.asarray(run["compute"]), _best(run)
+    done = np.flatnonzero(compute <= budget * (1 + 1e-9))
+    return best[done[-1]] if len(done) and np.isfinite(best[done[-1]]) else np.nan
+
+
+def _compute_to_reach(run, target):
+    reached = np.flatnonzero(_best(run) >= target - 1e-12)
+    return run["compute"][reached[0]] if len(reached) else np.nan
+
+
+def table(runs, task_name):
+    mine = [r for r in runs if r["task"] == task_name and "compute" in r]
+    by = {m: [r for r in mine if r["method"] == m] for m in METHODS}
+    halving_compute = np.mean([r["compute"][-1] for r in by["HalvingRandomSearchCV"]] or [np.nan])
+    lines = [
+        (f"| method | best CV accuracy | compute s | wall s | CV fits | best within Halving's {halving_compute:.0f} s "
+        "| compute to reach the full search's best | as a fraction of the full search's compute |"),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for method in METHODS:
+        rows = by[method]
+        if not rows:
+            continue
+        best = np.nanmean([_best(r)[-1] for r in rows])
+        compute = np.mean([r["compute"][-1] for r in rows])
+        wall = np.mean([r["wall"] for r in rows])
+        fits = np.mean([r["n_fits"] for r in rows])
+        within = np.nanmean([_best_within(r, halving_compute) for r in rows])
+        reach, fraction = "", ""
+        if method.endswith("multi-fidelity"):
+            full = by[method.replace("multi-fidelity", "full")]
+            if full:
+                # Per seed: the same seed's full-resource search sets the target.
+                pairs = [(r, f) for r in rows for f in full if f["seed"] == r["seed"]]
+                spent = [_compute_to_reach(r, _best(f)[-1]) for r, f in pairs]
+                fractions = [s / f["compute"][-1] for s, (_, f) in zip(spent, pairs)]
+                n_reached = int(np.isfinite(spent).sum())
+                reach = f"{np.nanmean(spent):.0f} s ({n_reached}/{len(pairs)} seeds reached it)"
+                fraction = f"{np.nanmean(fractions):.2f} (max {np.nanmax(fractions):.2f})" if n_reached else "n/a"
+        lines.append(
+            f"| {method} | {best:.4f} | {compute:.0f} | {wall:.0f} | {fits:.0f} | {within:.4f} | {reach} | {fraction} |"
+        )
+    return lines
+
+
+def render(raw, out):
+    lines = [
+        "# Multi-fidelity searches against full-resource searches",
+        "",
+        f"{raw['date']}, {raw['machine']}, `python -m benchmarks.multi_fidelity`; {raw['versions']}.",
+        "",
+        ("Compute = the sum of the fit times of every CV fit. Means over seeds "
+        f"{raw['seeds']}; 3-fold stratified CV; `factor=3`. The fraction column is, per seed, the "
+        "compute the multi-fidelity search spent until its best full-resource score first reached "
+        "the final best of the full-resource search of the same method and seed, over that full "
+        "search's total compute."),
+    ]
+    for task in raw["tasks"]:
+        t = task
+        lines += [
+            "",
+            f"## {t['name']}",
+            "",
+            (f"Resource `{t['resource']}` from {t['min_resources']} to {t['max_resources']}; full-resource "
+            f"searches: {t['n_full']} candidates; multi-fidelity searches and HalvingRandomSearchCV start "
+            f"{t['n_multi']}."),
+            "",
+            *table(raw["runs"], t["name"]),
+        ]
+    errors = [f"- {r['task']} / {r['method']} / seed {r['seed']}: {r['error']}" for r in raw["runs"] if "error" in r]
+    if errors:
+        lines += ["", "Failed runs:", *errors]
+    lines += ["", f"Total {raw['seconds']:.0f} s."]
+    text = "\n".join(lines) + "\n"
+    (out / "multi_fidelity.md").write_text(text)
+    return text
+
+
+def main(argv=None):
+    from .run import _versions
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", nargs="*", default=None)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="4 full-resource and 9 multi-fidelity candidates: checks the run, measures little")  # fmt: skip
+    parser.add_argument("--n-jobs", type=int, default=2, help="searches in parallel")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="measure nothing: rewrite the tables of a results JSON")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.render:
+        print(render(json.loads(args.render.read_text()), args.render.parent))
+        return
+    tasks = get_tasks(args.tasks)
+    seeds = list(range(args.seeds))
+    started = time.perf_counter()
+    if args.quick:
+        for t in tasks:
+            t.n_full, t.n_multi = 4, 9
+    jobs = [delayed(_one_run)(m, t.name, s, args.quick) for t in tasks for s in seeds for m in METHODS]
+    runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
+    raw = {
+        "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "versions": _versions(), "seeds": seeds, "seconds": time.perf_counter() - started,
+        "tasks": [
+            {k: getattr(t, k) for k in ("name", "resource", "min_resources", "max_resources", "n_full", "n_multi")}
+            for t in tasks
+        ],
+        "runs": runs,
+    }  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "multi_fidelity.json").write_text(json.dumps(raw, indent=1))
+    print(render(raw, args.out))
+
+
+if __name__ == "__main__":
+    main()

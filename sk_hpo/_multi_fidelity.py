@@ -1,0 +1,205 @@
+"""The scikit-learn side of ``resource=``: levels, rungs and their ``cv_results_``.
+
+With ``resource`` set, a search runs ``sk_hpo._hyperband.Hyperband`` with
+its own optimizer as the model.  Each rung is one ``evaluate_candidates``
+call at one resource level: the estimator's ``resource`` parameter set to
+the level, or (``resource="n_samples"``) every CV split subsampled to it,
+as scikit-learn's Halving searches do.  ``cv_results_`` gains their
+``iter`` (the level, 0 for the least resource) and ``n_resources``
+columns, and a ``bracket`` column.
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.model_selection._search_successive_halving import _SubsampleMetaSplitter
+from sklearn.utils.validation import _num_samples
+
+from ._base import _SearchRun
+from ._hyperband import Hyperband
+
+FIDELITY_PARAMETERS = ("resource", "min_resources", "max_resources", "factor", "hyperband")
+
+
+@dataclass
+class Fidelity:
+    resource: str
+    levels: list  # the resource of each level, increasing
+    factor: float
+    hyperband: bool
+
+
+def check_fidelity(search, space, X, y):
+    """The resource levels of ``search``, or None without ``resource``; raise on bad values."""
+    resource = search.resource
+    if resource is None:
+        return None
+    estimator = search.estimator
+    params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
+    if not isinstance(resource, str):
+        raise ValueError(
+            f"resource={resource!r} must be 'n_samples' or the name of an integer parameter "
+            "of the estimator (e.g. 'max_iter', 'n_estimators', 'epochs')."
+        )
+    if resource != "n_samples" and resource not in params:
+        integers = sorted(
+            name for name, value in params.items()
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        )  # fmt: skip
+        raise ValueError(
+            f"resource={resource!r}: the estimator has no parameter {resource!r}; use "
+            f"'n_samples' or one of its integer parameters: {integers}."
+        )
+    searched = sorted({name for branch in space.branches for name in branch.names})
+    if resource in searched:
+        raise ValueError(
+            f"resource={resource!r} is also searched in search_spaces: the search sets it at "
+            "each rung; remove it from the space and give its full value as max_resources."
+        )
+    factor = search.factor
+    if not isinstance(factor, numbers.Real) or isinstance(factor, bool) or not factor > 1:
+        raise ValueError(f"factor={factor!r} must be a number greater than 1.")
+
+    max_resources = search.max_resources
+    if max_resources == "auto":
+        if resource == "n_samples":
+            max_resources = _num_samples(X)
+        else:
+            max_resources = params[resource]
+            if not _is_count(max_resources):
+                raise ValueError(
+                    f"max_resources='auto' takes the estimator's {resource}={max_resources!r}, "
+                    "which is not a positive integer; give max_resources=<int>."
+                )
+    elif not _is_count(max_resources):
+        raise ValueError(f"max_resources={max_resources!r} must be 'auto' or a positive integer.")
+    elif resource == "n_samples" and max_resources > _num_samples(X):
+        raise ValueError(
+            f"max_resources={max_resources} is more than the {_num_samples(X)} samples of X."
+        )
+
+    min_resources = search.min_resources
+    if min_resources == "smallest":
+        min_resources = 1
+        if resource == "n_samples":
+            cv = check_cv(search.cv, y, classifier=is_classifier(estimator))
+            min_resources = 2 * cv.get_n_splits(X, y)
+            if is_classifier(estimator):
+                min_resources *= len(np.unique(y))
+    elif not _is_count(min_resources):
+        raise ValueError(
+            f"min_resources={min_resources!r} must be 'smallest' or a positive integer."
+        )
+    if min_resources >= max_resources:
+        raise ValueError(
+            f"min_resources={min_resources} must be less than max_resources={max_resources}."
+        )
+    n_halvings = math.floor(math.log(max_resources / min_resources) / math.log(factor) + 1e-9)
+    levels = sorted({round(max_resources / factor ** (n_halvings - k)) for k in range(n_halvings + 1)})
+    if len(levels) < 2:
+        raise ValueError(
+            f"min_resources={min_resources}, max_resources={max_resources} and factor={factor} "
+            "leave a single resource level: lower min_resources or factor."
+        )
+    return Fidelity(resource, levels, factor, bool(search.hyperband))
+
+
+def _is_count(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
+def make_hyperband(search, space, fidelity, seed):
+    hyperband = Hyperband(
+        space,
+        n_levels=len(fidelity.levels),
+        factor=fidelity.factor,
+        n_candidates=search._budget(),
+        n_min=search._n_startup(),
+        hyperband=fidelity.hyperband,
+        seed=seed,
+    )
+    hyperband.make_optimizer = lambda model_seed: search._make_optimizer(space, model_seed)
+    return hyperband
+
+
+class MultiFidelityRun(_SearchRun):
+    """``_SearchRun`` whose batches are the rungs of ``Hyperband`` brackets."""
+
+    def __init__(self, search, space, optimizer, evaluate_candidates, seed, study, fidelity):
+        super().__init__(search, space, optimizer, evaluate_candidates, seed, study)
+        self.fidelity = fidelity
+        self.seed = seed
+        self.make_optimizer = optimizer.make_optimizer
+        self.n_iter = optimizer.planned_evaluations()
+        X, y = search._fit_data
+        self.n_samples = _num_samples(X)
+        self.cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
+
+    def _params_of(self, point, more):
+        params = self.space.to_params(point)
+        if self.fidelity.resource != "n_samples":
+            params[self.fidelity.resource] = int(more["n_resources"])
+        return params
+
+    def _retell(self, stored, points):
+        levels = [self.fidelity.levels.index(c.more["n_resources"]) for c in stored]
+        self.optimizer.observe(points, levels, [c.loss for c in stored])
+
+    def resume(self):
+        super().resume()
+        self.optimizer.make_optimizer = self.make_optimizer
+        self.n_iter = max(self.n_iter, len(self.scores))
+
+    def loop(self, callbacks, initial_points=()):
+        search, hyperband = self.search, self.optimizer
+        hyperband.queue = [p for p in initial_points if self.space.key(p) not in hyperband.started]
+        while True:
+            level, points = hyperband.ask(search._batch_size())
+            if not points:
+                break
+            losses, evaluated = self._evaluate_level(points, level)
+            hyperband.tell(points, losses)
+            if self.study is not None:
+                self.study.save_batch(evaluated, self._state_snapshot())
+            self._check_all_failed()
+            state = self._state()
+            if search.verbose:
+                self._report(state)
+            if any(callback(state) for callback in callbacks):
+                break
+        self.n_duplicates = hyperband.n_duplicates
+        self._raise_if_all_failed()
+
+    def _evaluate_level(self, points, level):
+        resource = self.fidelity.levels[level]
+        n = len(points)
+        more = {
+            "iter": [level] * n,
+            "n_resources": [resource] * n,
+            "bracket": [self.optimizer.bracket.number] * n,
+        }
+        params = [self._params_of(point, {"n_resources": resource}) for point in points]
+        cv = None
+        if self.fidelity.resource == "n_samples":
+            cv = _SubsampleMetaSplitter(
+                base_cv=self.cv,
+                fraction=resource / self.n_samples,
+                subsample_test=True,
+                random_state=self.seed,
+            )
+        return self._evaluate(points, params=params, more=more, cv=cv)
+
+    def _state(self):
+        state = super()._state()
+        # The best so far is the best with the most resource evaluated yet.
+        resources = np.asarray(self.results["n_resources"])
+        scores = np.where(resources == resources.max(), state.scores, np.nan)
+        finite = np.isfinite(scores)
+        if finite.any():
+            best = int(np.flatnonzero(finite)[np.argmax(scores[finite])])
+            state.best_score, state.best_params = float(scores[best]), self.results["params"][best]
+        return state
