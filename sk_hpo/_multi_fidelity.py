@@ -40,11 +40,6 @@ def check_fidelity(search, space, X, y):
         return None
     estimator = search.estimator
     params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
-    if not isinstance(resource, str):
-        raise ValueError(
-            f"resource={resource!r} must be 'n_samples' or the name of an integer parameter "
-            "of the estimator (e.g. 'max_iter', 'n_estimators', 'epochs')."
-        )
     if resource != "n_samples" and resource not in params:
         integers = sorted(
             name for name, value in params.items()
@@ -192,6 +187,17 @@ class MultiFidelityRun(_SearchRun):
                 random_state=self.seed,
             )
         return self._evaluate(points, params=params, more=more, cv=cv)
+
+    def _report(self, state):
+        level = int(self.results["iter"][-1])
+        print(
+            f"[{type(self.search).__name__}] {state.n_evaluated}/{state.n_iter} evaluations "
+            f"(bracket {int(self.results['bracket'][-1])}, {self.fidelity.resource}="
+            f"{self.fidelity.levels[level]}), {state.elapsed:.1f}s, best score at "
+            f"{self.fidelity.resource}={int(np.max(self.results['n_resources']))} "
+            f"{state.best_score:.5g} with {state.best_params}",
+            flush=True,
+        )
 
     def _state(self):
         state = super()._state()

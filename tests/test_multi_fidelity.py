@@ -90,6 +90,15 @@ def test_n_samples_trains_each_rung_on_a_growing_subsample():
     assert "n_samples" not in search.best_params_
 
 
+def test_initial_params_start_first_and_verbose_reports_levels(capsys):
+    seed = {"x0": 3.14159, "x1": 2.275}  # a global minimum of branin
+    search = _search(initial_params=[seed], verbose=1).fit(*dummy_data())
+    assert search.cv_results_["params"][0] == pytest.approx({**seed, "n_steps": 1})
+    out = capsys.readouterr().out
+    assert "1/13 evaluations (bracket 0, n_steps=1)" in out
+    assert "13/13 evaluations (bracket 0, n_steps=9)" in out
+
+
 def test_hyperband_cycles_through_brackets_starting_at_every_level():
     search = _search(n_iter=30, hyperband=True, min_resources=1, max_resources=9).fit(*dummy_data())
     results = search.cv_results_
