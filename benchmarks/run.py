@@ -9,6 +9,15 @@ Suites (all by default):
 - overhead: a 10-dimensional function whose estimator costs nothing to
   fit; the time per candidate at 10, 50, 100 and 200 candidates, and the
   wall time relative to RandomizedSearchCV.
+- parallel: n_jobs=2 with n_points=2 against sequential.
+
+Run only when named in ``--suites`` (each takes 15-25 minutes on 2 cores and
+needs the ``keras`` extra; the default suites take about 40):
+
+- keras: the Keras architecture search on the digits, every method
+  (``benchmarks/keras_search.py``, also ``python -m benchmarks.keras_search``);
+- multi-fidelity: successive halving with a model against full-resource
+  searches and HalvingRandomSearchCV (``benchmarks/multi_fidelity.py``).
 
 Results go to ``benchmarks/results/`` as JSON (raw), Markdown (tables) and a
 PNG of the convergence curves (``benchmarks/plots.py``).
@@ -329,8 +338,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few tasks and seeds (< 3 min)")
     parser.add_argument("--suites", default=None,
-                        help="comma-separated: quality, overhead, parallel "
-                        "(default: all; quick: quality, overhead)")
+                        help="comma-separated: quality, overhead, parallel, keras, multi-fidelity "
+                        "(default: quality, overhead, parallel; quick: quality, overhead)")
     parser.add_argument("--tasks", nargs="*", help="task names (default: all of the mode)")
     parser.add_argument("--methods", nargs="*", default=list(M.METHODS))
     parser.add_argument("--seeds", type=int, default=None)
@@ -345,6 +354,17 @@ def main(argv=None):
         return 0
 
     quick = args.quick
+    separate = {"keras": "keras_search", "multi-fidelity": "multi_fidelity"}
+    if args.suites and set(args.suites.split(",")) & set(separate):
+        import importlib
+
+        others = sorted(set(args.suites.split(",")) - set(separate))
+        if others:
+            parser.error(f"--suites {','.join(others)} cannot run together with {sorted(separate)}")
+        for suite in args.suites.split(","):
+            module = importlib.import_module(f".{separate[suite]}", __package__)
+            module.main(["--out", str(args.out)] + (["--quick"] if quick and suite != "keras" else []))
+        return 0
     tasks = get_tasks(args.tasks, quick=quick)
     seeds = list(range(args.seeds if args.seeds else (3 if quick else 5)))
     suites = (args.suites or ("quality,overhead" if quick else "quality,overhead,parallel"))
