@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._failures import collecting_fit_results, raise_all_failed
 from ._fingerprint import describe, search_fingerprint
+from ._progress import Progress, quiet_batches
 from ._replay import replay, replay_cells
 from ._search_space import SearchSpace
 from ._storage import StoredCandidate, Study
@@ -318,6 +319,14 @@ class _SearchRun:
 
     # -- the loop -----------------------------------------------------------
     def loop(self, callbacks, initial_points=()):
+        progress = Progress(type(self.search).__name__, self.n_iter, len(self.scores), self.search.verbose)
+        try:
+            self._loop(callbacks, initial_points, progress)
+        finally:
+            progress.close()
+        self._raise_if_all_failed()
+
+    def _loop(self, callbacks, initial_points, progress):
         search = self.search
         queued = [p for p in initial_points if self.space.key(p) not in self.known]
         while len(self.scores) < self.n_iter:
@@ -344,11 +353,9 @@ class _SearchRun:
                 self.study.save_batch(evaluated, self._state_snapshot())
             self._check_all_failed()
             state = self._state()
-            if search.verbose:
-                self._report(state)
+            progress.update(state, len(points))
             if any(callback(state) for callback in callbacks):
                 break
-        self._raise_if_all_failed()
 
     def _raise_if_all_failed(self):
         if self.n_failed == len(self.scores) and self.scores:
@@ -402,7 +409,8 @@ class _SearchRun:
         if more is None:
             more_results = getattr(self.optimizer, "more_results", None)
             more = more_results(points) if more_results else {}
-        self.results = self.evaluate_candidates(candidates, cv=cv, more_results=more or None)
+        with quiet_batches(self.search):
+            self.results = self.evaluate_candidates(candidates, cv=cv, more_results=more or None)
         batch = self.batches[-1] + 1 if self.batches else 0
         new_fits = self.fit_results[n_before:]
         n_splits = len(new_fits) // len(points)
@@ -467,12 +475,4 @@ class _SearchRun:
             best_params=best_params,
             cv_results=self.results,
             start_time=self.start_time,
-        )
-
-    def _report(self, state):
-        print(
-            f"[{type(self.search).__name__}] {state.n_evaluated}/{state.n_iter} "
-            f"candidates, {state.elapsed:.1f}s, best score {state.best_score:.5g} "
-            f"with {state.best_params}",
-            flush=True,
         )

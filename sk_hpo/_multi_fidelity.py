@@ -149,25 +149,26 @@ class MultiFidelityRun(_SearchRun):
         self.optimizer.make_optimizer = self.make_optimizer
         self.n_iter = max(self.n_iter, len(self.scores))
 
-    def loop(self, callbacks, initial_points=()):
+    def _loop(self, callbacks, initial_points, progress):
         search, hyperband = self.search, self.optimizer
+        progress.unit = "evaluation"
         hyperband.queue = [p for p in initial_points if self.space.key(p) not in hyperband.started]
         while True:
             level, points = hyperband.ask(search._batch_size())
             if not points:
                 break
+            bracket = hyperband.bracket.number
             losses, evaluated = self._evaluate_level(points, level)
             hyperband.tell(points, losses)
+            self.n_duplicates = hyperband.n_duplicates
             if self.study is not None:
                 self.study.save_batch(evaluated, self._state_snapshot())
             self._check_all_failed()
             state = self._state()
-            if search.verbose:
-                self._report(state)
+            resource = f"{self.fidelity.resource}={self.fidelity.levels[level]}"
+            progress.update(state, len(points), detail=f"bracket {bracket}, {resource}, ")
             if any(callback(state) for callback in callbacks):
                 break
-        self.n_duplicates = hyperband.n_duplicates
-        self._raise_if_all_failed()
 
     def _evaluate_level(self, points, level):
         resource = self.fidelity.levels[level]
@@ -187,17 +188,6 @@ class MultiFidelityRun(_SearchRun):
                 random_state=self.seed,
             )
         return self._evaluate(points, params=params, more=more, cv=cv)
-
-    def _report(self, state):
-        level = int(self.results["iter"][-1])
-        print(
-            f"[{type(self.search).__name__}] {state.n_evaluated}/{state.n_iter} evaluations "
-            f"(bracket {int(self.results['bracket'][-1])}, {self.fidelity.resource}="
-            f"{self.fidelity.levels[level]}), {state.elapsed:.1f}s, best score at "
-            f"{self.fidelity.resource}={int(np.max(self.results['n_resources']))} "
-            f"{state.best_score:.5g} with {state.best_params}",
-            flush=True,
-        )
 
     def _state(self):
         state = super()._state()

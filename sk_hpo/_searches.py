@@ -95,8 +95,10 @@ _COMMON_PARAMETERS = """\
     cv : int, cross-validation generator or iterable, default=None
         As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
     verbose : int, default=0
-        ``>= 1`` prints the progress after every batch, plus
-        scikit-learn's own messages.
+        0 prints nothing.  1 shows a progress bar (tqdm's, if installed;
+        else a line per batch): candidates done, elapsed and remaining
+        time, the best score so far and its parameters.  2 and more add
+        scikit-learn's own messages per batch of fits (from 3, per fit).
     pre_dispatch : int or str, default="2*n_jobs"
         As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
     random_state : int, RandomState instance or None, default=None

@@ -2,7 +2,8 @@
 
 Searches jointly, with TPE, over alternative models in one pipeline (an RBF
 SVM, a logistic regression, a polynomial SVM, each with its own parameters),
-prints progress after every batch, then the best parameters and the
+shows its progress (a bar with tqdm installed, else a line per batch), then
+the best parameters and the
 held-out accuracy.
 """
 
