@@ -3,8 +3,7 @@
 Searches jointly, with TPE, over alternative models in one pipeline (an RBF
 SVM, a logistic regression, a polynomial SVM, each with its own parameters),
 shows its progress (a bar with tqdm installed, else a line per batch), then
-the best parameters and the
-held-out accuracy.
+the best parameters and the held-out accuracy.
 """
 
 import argparse
