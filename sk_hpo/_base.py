@@ -213,6 +213,8 @@ class BaseModelSearchCV(BaseSearchCV):
 class _SearchRun:
     """The state of one ``fit``: ask, evaluate, tell, until the budget is spent."""
 
+    unit = "candidate"  # what the progress bar counts
+
     def __init__(self, search, space, optimizer, evaluate_candidates, seed, study=None):
         self.search = search
         self.space = space
@@ -319,7 +321,9 @@ class _SearchRun:
 
     # -- the loop -----------------------------------------------------------
     def loop(self, callbacks, initial_points=()):
-        progress = Progress(type(self.search).__name__, self.n_iter, len(self.scores), self.search.verbose)
+        progress = Progress(
+            type(self.search).__name__, self.n_iter, len(self.scores), self.search.verbose, self.unit
+        )
         try:
             self._loop(callbacks, initial_points, progress)
         finally:

@@ -124,6 +124,8 @@ def make_hyperband(search, space, fidelity, seed):
 class MultiFidelityRun(_SearchRun):
     """``_SearchRun`` whose batches are the rungs of ``Hyperband`` brackets."""
 
+    unit = "evaluation"
+
     def __init__(self, search, space, optimizer, evaluate_candidates, seed, study, fidelity):
         super().__init__(search, space, optimizer, evaluate_candidates, seed, study)
         self.fidelity = fidelity
@@ -151,7 +153,6 @@ class MultiFidelityRun(_SearchRun):
 
     def _loop(self, callbacks, initial_points, progress):
         search, hyperband = self.search, self.optimizer
-        progress.unit = "evaluation"
         hyperband.queue = [p for p in initial_points if self.space.key(p) not in hyperband.started]
         while True:
             level, points = hyperband.ask(search._batch_size())
