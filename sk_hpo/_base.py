@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._failures import collecting_fit_results, raise_all_failed
 from ._fingerprint import describe, search_fingerprint
+from ._optimizer import ASK_ROUNDS, RANDOM_TRIES
 from ._progress import Progress, quiet_batches
 from ._replay import replay, replay_cells
 from ._search_space import SearchSpace
@@ -38,11 +39,6 @@ _NOT_ALGORITHM = {
     "verbose", "pre_dispatch", "error_score", "return_train_score", "callbacks",
     "initial_params", "storage", "study_name", "resume", "generations",
 }
-
-# Rounds of ask() tolerated without a new candidate before falling back to
-# random draws, and random draws tried per missing candidate after that.
-_ASK_ROUNDS = 10
-_RANDOM_TRIES = 100
 
 
 class BaseModelSearchCV(BaseSearchCV):
@@ -373,7 +369,7 @@ class _SearchRun:
         told that one's loss after the batch.
         """
         batch, batch_keys, twins = [], set(), []
-        for _ in range(_ASK_ROUNDS):
+        for _ in range(ASK_ROUNDS):
             for point in self.optimizer.ask(n_wanted - len(batch)):
                 point = self.space.canonical(point)
                 key = self.space.key(point)
@@ -389,7 +385,7 @@ class _SearchRun:
             if len(batch) == n_wanted:
                 return batch, twins
         # The optimizer keeps proposing known candidates: fill up at random.
-        for _ in range(_RANDOM_TRIES * (n_wanted - len(batch))):
+        for _ in range(RANDOM_TRIES * (n_wanted - len(batch))):
             if len(self.known) + len(batch) >= self.space.size:
                 break
             point = self.space.sample(1, self.fallback_rng)[0]
@@ -462,12 +458,17 @@ class _SearchRun:
         if self.n_failed == n_done and n_done >= min(FAILURE_PATIENCE, self.n_iter):
             raise_all_failed(self.fit_results, self.search.error_score)
 
+    def _comparable(self, scores):
+        """The scores the best so far is chosen from (nan: not a contender)."""
+        return scores
+
     def _state(self):
         scores = np.asarray(self.scores, dtype=float)
-        finite = np.isfinite(scores)
+        comparable = self._comparable(scores)
+        finite = np.isfinite(comparable)
         if finite.any():
-            best = int(np.flatnonzero(finite)[np.argmax(scores[finite])])
-            best_score, best_params = float(scores[best]), self.results["params"][best]
+            best = int(np.flatnonzero(finite)[np.argmax(comparable[finite])])
+            best_score, best_params = float(comparable[best]), self.results["params"][best]
         else:
             best_score, best_params = np.nan, None
         return SearchState(

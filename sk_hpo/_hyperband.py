@@ -21,11 +21,7 @@ import math
 
 import numpy as np
 
-from ._optimizer import initial_design
-
-# Rounds of asking the model for candidates not yet started, before drawing
-# the rest from the prior.
-_ASK_ROUNDS = 10
+from ._optimizer import ASK_ROUNDS, RANDOM_TRIES, initial_design
 
 
 def bracket_sizes(n_start, n_rungs, factor):
@@ -218,12 +214,12 @@ class Hyperband:
         else:
             optimizer = self.make_optimizer(int(self.rng.integers(2**31)))
             optimizer.tell(*self.results[level])
-            for _ in range(_ASK_ROUNDS):
+            for _ in range(ASK_ROUNDS):
                 if len(out) == n:
                     break
                 for point in optimizer.ask(n - len(out)):
                     take(point)
-        tries = 100 * (n - len(out))
+        tries = RANDOM_TRIES * (n - len(out))
         while len(out) < n and tries > 0 and len(self.started) < self.space.size:
             take(self.space.sample(1, self.rng)[0])
             tries -= 1

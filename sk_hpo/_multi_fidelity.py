@@ -190,13 +190,9 @@ class MultiFidelityRun(_SearchRun):
             )
         return self._evaluate(points, params=params, more=more, cv=cv)
 
-    def _state(self):
-        state = super()._state()
-        # The best so far is the best with the most resource evaluated yet.
+    def _comparable(self, scores):
+        # The best so far is the best with the most resource evaluated yet
+        # (any level's, while every candidate there failed).
         resources = np.asarray(self.results["n_resources"])
-        scores = np.where(resources == resources.max(), state.scores, np.nan)
-        finite = np.isfinite(scores)
-        if finite.any():
-            best = int(np.flatnonzero(finite)[np.argmax(scores[finite])])
-            state.best_score, state.best_params = float(scores[best]), self.results["params"][best]
-        return state
+        top = np.where(resources == resources.max(), scores, np.nan)
+        return top if np.isfinite(top).any() else scores

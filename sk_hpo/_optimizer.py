@@ -15,6 +15,12 @@ from ._search_space import Point
 
 INITIAL_POINT_GENERATORS = ("sobol", "halton", "lhs", "random")
 
+# When an optimizer keeps proposing candidates already evaluated: rounds of
+# ask() tolerated before falling back to draws from the prior, and draws
+# tried per missing candidate after that.
+ASK_ROUNDS = 10
+RANDOM_TRIES = 100
+
 
 class Optimizer:
     """Base class of the search algorithms.

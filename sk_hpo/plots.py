@@ -166,14 +166,16 @@ def _draw_parameter(ax, search, name, values, scores):
         if _is_log(search, name, values):
             ax.set_xscale("log")
     else:
-        categories = sorted({repr(values[i]) for i in present})
-        position = {c: k for k, c in enumerate(categories)}
+        # Categories of the scored candidates only.
+        kept = set(present)
+        scored = [v if i in kept else None for i, v in enumerate(values)]
+        codes, categories = _coordinates(scored, categorical=True)
+        x = codes[present]
         rng = np.random.default_rng(0)
-        x = np.array([position[repr(values[i])] for i in present], dtype=float)
         ax.scatter(x + rng.uniform(-0.15, 0.15, len(x)), scores[present], s=14, alpha=0.7)
         means = [np.mean(scores[present][x == k]) for k in range(len(categories))]
         ax.scatter(range(len(categories)), means, marker="_", s=400, color="black", label="mean")
-        ax.set_xticks(range(len(categories)), [c.strip("'") for c in categories], rotation=30)
+        ax.set_xticks(range(len(categories)), categories, rotation=30)
     ax.set_xlabel(name)
 
 
@@ -220,9 +222,9 @@ def plot_parameters(search, names=None, metric=None, n_cols=3):
     return fig
 
 
-def _coordinates(search, name, values):
+def _coordinates(values, categorical=False):
     """Numbers to plot or model ``values`` on, and tick labels for categories."""
-    if _is_numeric(values):
+    if not categorical and _is_numeric(values):
         x = np.array([np.nan if v is None else v for v in values], dtype=float)
         return x, None
     categories = sorted({repr(v) for v in values if v is not None})
@@ -257,8 +259,8 @@ def plot_pair(search, x, y, metric=None, ax=None):
     scores = _scores(search, results, metric, min_rows=_MIN_ROWS)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
-    xs, x_ticks = _coordinates(search, x, _values(results, x))
-    ys, y_ticks = _coordinates(search, y, _values(results, y))
+    xs, x_ticks = _coordinates(_values(results, x))
+    ys, y_ticks = _coordinates(_values(results, y))
     keep = np.isfinite(xs) & np.isfinite(ys) & np.isfinite(scores)
     points = ax.scatter(xs[keep], ys[keep], c=scores[keep], cmap="viridis", s=25)
     ax.figure.colorbar(points, ax=ax, label=_label(search, metric))
@@ -304,7 +306,7 @@ def plot_importance(search, metric=None, ax=None, random_state=0):
     columns = []
     for name in names:
         values = _values(results, name)
-        x, _ = _coordinates(search, name, values)
+        x, _ = _coordinates(values)
         if _is_numeric(values) and _is_log(search, name, values):
             x = np.log10(x)
         columns.append(x)
