@@ -40,6 +40,8 @@ from sklearn.model_selection import HalvingRandomSearchCV, StratifiedKFold
 
 from sk_hpo import BayesSearchCV, Integer, Real, TPESearchCV
 
+from . import methods as M
+
 RESULTS = Path(__file__).resolve().parent / "results"
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 
@@ -109,7 +111,7 @@ METHODS = ["TPE full", "TPE multi-fidelity", "Bayes full", "Bayes multi-fidelity
 def _search(method, task, seed):
     common = {"scoring": "accuracy", "cv": CV, "refit": False, "random_state": seed}
     if method == "HalvingRandomSearchCV":
-        space = {name: _Sampler(dim) for name, dim in task.space.items()}
+        space = {name: M._DimensionSampler(dim) for name, dim in task.space.items()}
         return HalvingRandomSearchCV(
             task.make_estimator(), space, n_candidates=task.n_multi, factor=3,
             resource=task.resource, min_resources=task.min_resources,
@@ -124,25 +126,12 @@ def _search(method, task, seed):
     )  # fmt: skip
 
 
-class _Sampler:
-    """Lets HalvingRandomSearchCV draw from an sk_hpo dimension with its prior."""
-
-    def __init__(self, dimension):
-        self.dimension = dimension
-
-    def rvs(self, random_state=None):
-        rng = np.random.default_rng(random_state.randint(2**32))
-        value = self.dimension.rvs(1, rng)[0]
-        return value.item() if hasattr(value, "item") else value
-
-
-def _one_run(method, task_name, seed, quick=False):
+def _one_run(method, task_name, seed, n_full, n_multi):
     import warnings
 
     warnings.simplefilter("ignore")
     task = get_tasks([task_name])[0]
-    if quick:
-        task.n_full, task.n_multi = 4, 9
+    task.n_full, task.n_multi = n_full, n_multi
     X, y = task.load()
     search = _search(method, task, seed)
     start = time.perf_counter()
@@ -229,8 +218,7 @@ def render(raw, out):
         "the final best of the full-resource search of the same method and seed, over that full "
         "search's total compute."),
     ]
-    for task in raw["tasks"]:
-        t = task
+    for t in raw["tasks"]:
         lines += [
             "",
             f"## {t['name']}",
@@ -272,7 +260,10 @@ def main(argv=None):
     if args.quick:
         for t in tasks:
             t.n_full, t.n_multi = 4, 9
-    jobs = [delayed(_one_run)(m, t.name, s, args.quick) for t in tasks for s in seeds for m in METHODS]
+    jobs = [
+        delayed(_one_run)(m, t.name, s, t.n_full, t.n_multi)
+        for t in tasks for s in seeds for m in METHODS
+    ]  # fmt: skip
     runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
     raw = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
