@@ -387,6 +387,7 @@ def main(argv=None):
     suites = suites.split(",")
     raw = {
         "mode": mode, "seeds": seeds,
+        "command": " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)]),
         "budgets": [30] if quick else [30, 60],
         "sizes": [10, 50] if quick else [10, 50, 100, 200],
         "versions": _versions(), "date": time.strftime("%Y-%m-%d"),
@@ -418,6 +419,11 @@ def main(argv=None):
 PARALLEL_TASKS = ["svm-synthetic-acc", "hgb-diabetes-mse"]
 
 
+def _default_command(mode):
+    # Results written before the command was recorded.
+    return "python -m benchmarks.run" + (" --quick" if mode == "quick" else "")
+
+
 def render(raw, out):
     """Write ``<mode>.md`` and the convergence PNG of ``raw`` into ``out``; the text."""
     mode, methods = raw["mode"], raw["methods"]
@@ -426,8 +432,7 @@ def render(raw, out):
     seconds = raw["seconds"]
     report = [f"# sk_hpo benchmark ({mode})\n",
               f"{raw['date']}, {raw['machine']}, "
-              f"`python -m benchmarks.run{' --quick' if mode.startswith('quick') else ''}"
-              f"{f' --first-seed {seeds[0]}' if seeds[0] else ''}`; "
+              f"`{raw.get('command', _default_command(mode))}`; "
               f"{raw['versions']}."]
     if "quality" in raw:
         runs = raw["quality"]
