@@ -264,9 +264,12 @@ class GPOptimizer(Optimizer):
             self.gp.condition(X, y)
         if self.pending:
             pending = self.encoding.encode(list(self.pending.values()))
-            # Kriging believer: the fantasy equals the posterior mean.
+            # Kriging believer: the fantasy equals the posterior mean, and is
+            # exact, so the next point goes elsewhere however noisy the data.
             believed = self.gp.predict(pending)[0]
-            self.gp.condition(np.vstack([X, pending]), np.concatenate([y, believed]))
+            self.gp.condition(
+                np.vstack([X, pending]), np.concatenate([y, believed]), n_exact=len(pending)
+            )
         return float(self.gp.y.min())
 
     def _acquire(self, name, rows, best, grad=False, posterior=None):

@@ -31,6 +31,9 @@ _LOG_NOISE_BOUNDS = (np.log(1e-6), np.log(2.0))
 _SIGNAL_PRIOR = (0.0, 1.0)
 _NOISE_PRIOR = (np.log(1e-3), 2.5)
 _JITTER = 1e-9
+# Variance of an exact (fantasised) value, relative to the signal variance:
+# negligible, but it keeps K positive definite when fantasies coincide.
+_FANTASY_NOISE = 1e-6
 
 
 def _matern52(r):
@@ -140,12 +143,20 @@ class GaussianProcess:
     def noise(self):
         return float(np.exp(self.theta[-1]))
 
-    def condition(self, X, y):
-        """Condition on ``(X, y)`` with the current hyperparameters (no refit)."""
+    def condition(self, X, y, n_exact=0):
+        """Condition on ``(X, y)`` with the current hyperparameters (no refit).
+
+        The last ``n_exact`` rows are taken as exact values of the latent
+        function rather than noisy observations: fantasies at pending points,
+        which must remove the uncertainty there, noise or not.
+        """
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
+        n = len(self.X)
         K = self.signal * self._corr(self.X, self.X)[0]
-        K[np.diag_indices(len(self.X))] += self.noise + _JITTER
+        noise = np.full(n, self.noise + _JITTER)
+        noise[n - n_exact :] = _FANTASY_NOISE * self.signal
+        K[np.diag_indices(n)] += noise
         self.L = np.linalg.cholesky(K)
         self.alpha = cho_solve((self.L, True), self.y)
         return self

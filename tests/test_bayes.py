@@ -65,6 +65,21 @@ def test_gp_learns_noise_from_noisy_scores():
         assert low <= gp.noise <= high, (sd, gp.noise)
 
 
+def test_gp_exact_rows_remove_the_uncertainty_that_noisy_ones_keep():
+    rng = np.random.default_rng(3)
+    X = rng.random((10, 2))
+    y = rng.normal(size=10)
+    gp = GaussianProcess()
+    gp.theta = np.log([0.3, 0.3, 1.0, 0.25])  # noise sd 0.5
+    gp.condition(X, y, n_exact=3)
+    _, std = gp.predict(X)
+    assert np.all(std[-3:] < 0.01)  # fantasies: the value is known
+    assert np.all(std[:-3] > 0.2)  # observations: still uncertain by the noise
+    # Coincident exact rows: the covariance stays positive definite.
+    gp.condition(np.vstack([X, X[-1:]]), np.append(y, y[-1]), n_exact=2)
+    assert np.isfinite(gp.predict(X)[0]).all()
+
+
 # -- acquisition and outputs ---------------------------------------------------
 
 
@@ -196,6 +211,25 @@ def test_batches_are_distinct_and_spread_out():
     assert len(opt.pending) == 9
     opt.tell(batch + [again], [problem(space.to_params(p)) for p in batch + [again]])
     assert not opt.pending
+
+
+def test_batches_stay_spread_out_when_the_model_learns_noise():
+    # On noisy scores the GP learns a large noise term.  A pending point's
+    # fantasy must still remove the uncertainty there: taken as one more
+    # noisy observation it would not, and a batch would pile up on one spot
+    # (this happened on 4 of these 5 seeds).
+    problem = FUNCTIONS["branin"]
+    spread = []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        space = SearchSpace(problem.search_space)
+        opt = GPOptimizer(space, seed)
+        minimise(opt, lambda params: problem(params) + rng.normal(0.0, 10.0), 20)
+        assert opt.gp.noise > 0.01
+        xs = np.array([p.x for p in opt.ask(8)])
+        distances = np.linalg.norm(xs[:, None] - xs[None], axis=2)[np.triu_indices(8, 1)]
+        spread.append(distances.min() > 1e-2)
+    assert sum(spread) >= 3
 
 
 @pytest.mark.parametrize("name, ratio", [("branin", 0.01), ("hartmann6", 0.5)])
