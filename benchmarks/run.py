@@ -4,8 +4,10 @@ Suites (all by default):
 
 - quality: every method on every task, same budgets and seeds; the best
   CV score after each budget, normalised per task so that 0 is the median
-  of random search at that budget and 100 the best score known.  Also the
-  time each search spent outside fitting models.
+  of random search at that budget and 100 the best score known; for each
+  sk_hpo search and peer, the difference of their mean scores with a
+  bootstrap interval over seeds.  Also the time each search spent outside
+  fitting models.
 - overhead: a 10-dimensional function whose estimator costs nothing to
   fit; the time per candidate at 10, 50, 100 and 200 candidates, and the
   wall time relative to RandomizedSearchCV.
@@ -20,7 +22,9 @@ needs the ``keras`` extra; the default suites take about 40):
   searches and HalvingRandomSearchCV (``benchmarks/multi_fidelity.py``).
 
 Results go to ``benchmarks/results/`` as JSON (raw), Markdown (tables) and a
-PNG of the convergence curves (``benchmarks/plots.py``).
+PNG of the convergence curves (``benchmarks/plots.py``).  ``--render A.json
+B.json`` pools the quality suites of runs on different seeds (``--first-seed``)
+into one set of tables.
 """
 
 import argparse
@@ -103,6 +107,7 @@ def quality_table(tasks, methods, budgets, runs):
                     # task would otherwise outweigh the rest.
                     "normalised": float(np.nanmedian(values)),
                     "normalised_mean": float(np.nanmean(values)),
+                    "values": values,  # per seed
                     "best": float(np.nanmean([_best_after(r["scores"], budget) for r in mine])),
                     "overhead": float(np.mean([r["wall"] - r["fit"] for r in mine])),
                     "wall": float(np.mean([r["wall"] for r in mine])),
@@ -273,6 +278,7 @@ def _markdown_quality(tasks, methods, budgets, table, seeds):
                      for m in present]
             lines.append(f"| **mean over the {len(common)} tasks every method completed** | "
                          + " | ".join(cells) + " |")
+    lines.append(_markdown_peer_differences(tasks, methods, budgets, table))
     budget = max(budgets)
     present = [m for m in methods if any((t.name, m, budget) in table for t in tasks)]
     lines.append(f"\n### Seconds outside model fitting per search of {budget} candidates "
@@ -286,8 +292,68 @@ def _markdown_quality(tasks, methods, budgets, table, seeds):
                         if (t.name, m, budget) in table])
         wall = np.mean([table[(t.name, m, budget)]["wall"] for t in tasks
                         if (t.name, m, budget) in table])
-        lines.append(f"| {m} | {over:.2f} | {over / ref:.2f} | {wall:.2f} |")
+        ratio = f"{over / ref:.2f}" if np.isfinite(ref) else "n/a"
+        lines.append(f"| {m} | {over:.2f} | {ratio} | {wall:.2f} |")
     return "\n".join(lines)
+
+
+N_RESAMPLES = 2000
+
+
+def _mean_of_medians(per_task, picks):
+    """Mean over tasks of the median over the seeds ``picks`` selects in each."""
+    return np.mean([np.nanmedian(np.asarray(v)[p], axis=-1) for v, p in zip(per_task, picks)], axis=0)
+
+
+def peer_difference(ours, peer, rng, n_resamples=N_RESAMPLES):
+    """The tables' statistic of ``ours`` minus ``peer``, and how much the seeds move it.
+
+    ``ours`` and ``peer`` hold, per task, the normalised score of each seed.
+    Seeds are resampled with replacement within each task and each method
+    (the runs of two methods share no randomness).  Returns the difference,
+    the 2.5 and 97.5 percentiles of the resampled differences, and the share
+    of resamples in which ``ours`` is at least ``peer``.
+    """
+    observed = _mean_of_medians(ours, [slice(None)] * len(ours)) - _mean_of_medians(
+        peer, [slice(None)] * len(peer)
+    )
+    resampled = [
+        _mean_of_medians(side, [rng.integers(len(v), size=(n_resamples, len(v))) for v in side])
+        for side in (ours, peer)
+    ]
+    diffs = resampled[0] - resampled[1]
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return float(observed), float(low), float(high), float(np.mean(diffs >= 0))
+
+
+def _markdown_peer_differences(tasks, methods, budgets, table):
+    ours = [m for m in methods if m.startswith("sk_hpo.")]
+    peers = [m for m in methods if not m.startswith("sk_hpo.") and m != M.BASELINE]
+    rows = []
+    rng = np.random.default_rng(0)
+    for budget in budgets:
+        for mine in ours:
+            for peer in peers:
+                common = [t.name for t in tasks
+                          if (t.name, mine, budget) in table and (t.name, peer, budget) in table]
+                if not common:
+                    continue
+                diff, low, high, share = peer_difference(
+                    [table[(t, mine, budget)]["values"] for t in common],
+                    [table[(t, peer, budget)]["values"] for t in common], rng,
+                )
+                rows.append(f"| {budget} | {mine} | {peer} | {len(common)} | {diff:+.1f} | "
+                            f"[{low:+.1f}, {high:+.1f}] | {share:.2f} |")
+    if not rows:
+        return ""
+    heading = ("\n### sk_hpo against each peer: difference of the mean normalised score, "
+               "and how much the seeds move it\n")
+    legend = (f"Over the tasks both completed. Interval and share from {N_RESAMPLES} resamples "
+              "of the seeds of each task and method (with replacement): an interval that "
+              "contains 0 means these seeds cannot tell the two apart.\n")
+    header = ("| candidates | sk_hpo search | peer | tasks | difference | 95% interval | "
+              "share of resamples with sk_hpo ahead or level |")
+    return "\n".join([heading, legend, header, "|---|---|---|---|---|---|---|", *rows])
 
 
 def _markdown_overhead(methods, sizes, table):
@@ -355,14 +421,23 @@ def main(argv=None):
                         "other than the reported ones; results go to <mode>-seedsA-B.*")
     parser.add_argument("--n-jobs", type=int, default=2, help="runs in parallel")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
-                        help="measure nothing: rewrite the tables and plot of a results JSON")
+    parser.add_argument("--render", type=Path, nargs="+", default=None, metavar="JSON",
+                        help="measure nothing: rewrite the tables and plot of a results JSON; "
+                        "of several, pool their quality suites (seeds must differ) into "
+                        "<mode>-seedsA-B.*")
     args = parser.parse_args(argv)
     if args.first_seed < 0:
         parser.error(f"--first-seed must be >= 0, got {args.first_seed}")
     if args.render:
-        raw = json.loads(args.render.read_text())
-        print(render(raw, args.render.parent))
+        raws = [json.loads(path.read_text()) for path in args.render]
+        if len(raws) > 1:
+            try:
+                raw = pool(raws, " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)]))
+            except ValueError as exc:
+                parser.error(str(exc))
+        else:
+            raw = raws[0]
+        print(render(raw, args.render[0].parent))
         return 0
 
     quick = args.quick
@@ -417,6 +492,33 @@ def main(argv=None):
 
 
 PARALLEL_TASKS = ["svm-synthetic-acc", "hgb-diabetes-mse"]
+
+
+def pool(raws, command):
+    """One results dict with the quality runs of ``raws`` (whose seeds must differ).
+
+    Only the methods and tasks every one of them ran are kept; the other
+    suites are left out, as their measurements are not repeated per seed.
+    """
+    seeds = [s for raw in raws for s in raw["seeds"]]
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"--render: the results share seeds ({sorted(seeds)}); pool different seeds")
+    missing = [i for i, raw in enumerate(raws) if "quality" not in raw]
+    if missing:
+        raise ValueError(f"--render: result {missing[0] + 1} has no quality suite to pool")
+    methods = [m for m in raws[0]["methods"] if all(m in raw["methods"] for raw in raws)]
+    tasks = [t for t in raws[0]["tasks"] if all(t in raw["tasks"] for raw in raws)]
+    budgets = sorted(set.intersection(*(set(raw["budgets"]) for raw in raws)))
+    seeds = sorted(seeds)
+    base = raws[0]["mode"].split("-seeds")[0]
+    quality = [r for raw in raws for r in raw["quality"] if r["method"] in methods and r["task"] in tasks]
+    seconds = sum(raw["seconds"].get("quality and overhead", 0.0) for raw in raws)
+    return {
+        **{key: raws[0][key] for key in ("versions", "date", "machine", "sizes")},
+        "mode": f"{base}-seeds{seeds[0]}-{seeds[-1]}", "seeds": seeds, "command": command,
+        "budgets": budgets, "tasks": tasks, "methods": methods, "quality": quality,
+        "seconds": {"quality and overhead": seconds, "total": seconds},
+    }
 
 
 def _default_command(mode):

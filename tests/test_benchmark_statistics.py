@@ -1,0 +1,51 @@
+"""The statistics the benchmark reports (``benchmarks/run.py``)."""
+
+import numpy as np
+import pytest
+
+from benchmarks.run import peer_difference, pool
+
+
+def test_peer_difference_cannot_separate_draws_of_one_distribution():
+    rng = np.random.default_rng(0)
+    ours = [rng.normal(50, 20, size=5) for _ in range(11)]
+    peer = [rng.normal(50, 20, size=5) for _ in range(11)]
+    diff, low, high, share = peer_difference(ours, peer, np.random.default_rng(1))
+    assert low < 0 < high
+    assert 0.1 < share < 0.9
+    assert low <= diff <= high
+
+
+def test_peer_difference_separates_a_consistent_lead():
+    rng = np.random.default_rng(0)
+    peer = [rng.normal(50, 5, size=5) for _ in range(11)]
+    ours = [v + 30 for v in peer]
+    diff, low, high, share = peer_difference(ours, peer, np.random.default_rng(1))
+    assert diff == pytest.approx(30)
+    assert 0 < low < 30 < high
+    assert share == 1.0
+
+
+def _results(seeds, methods, mode="full"):
+    runs = [{"method": m, "task": "branin", "seed": s, "scores": [0.0]} for m in methods for s in seeds]
+    return {
+        "mode": mode, "seeds": seeds, "methods": methods, "tasks": ["branin"], "budgets": [30, 60],
+        "quality": runs, "versions": "", "date": "", "machine": "", "sizes": [10],
+        "seconds": {"quality and overhead": 10.0, "total": 12.0}, "overhead": [{}],
+    }
+
+
+def test_pool_keeps_the_common_methods_and_all_seeds():
+    raw = pool([_results([0, 1], ["RandomizedSearchCV", "a", "b"]),
+                _results([5, 6], ["RandomizedSearchCV", "b"], mode="full-seeds5-6")], "cmd")
+    assert raw["mode"] == "full-seeds0-6"
+    assert raw["seeds"] == [0, 1, 5, 6]
+    assert raw["methods"] == ["RandomizedSearchCV", "b"]
+    assert len(raw["quality"]) == 8
+    assert "overhead" not in raw
+    assert raw["seconds"]["quality and overhead"] == 20.0
+
+
+def test_pool_refuses_shared_seeds():
+    with pytest.raises(ValueError, match="share seeds"):
+        pool([_results([0, 1], ["a"]), _results([1, 2], ["a"])], "cmd")
