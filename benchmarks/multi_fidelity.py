@@ -16,7 +16,9 @@ Compute is the sum of the fit times of every CV fit (``mean_fit_time`` x
 splits).  Reported: the best CV score at full resource, the compute spent,
 the compute a multi-fidelity search needed to first reach the final best
 score of the full-resource search of the same method, and each search's
-best score within the compute HalvingRandomSearchCV spent.
+best score within the compute HalvingRandomSearchCV spent; and how the time
+of one fit grows with the resource (a fixed cost per fit, as a Keras model's
+build and tracing, caps what lower levels can save).
 Results: ``benchmarks/results/multi_fidelity.{md,json}``.
 """
 
@@ -152,6 +154,8 @@ def _one_run(method, task_name, seed, n_full, n_multi):
         "best_full": [None if not np.isfinite(b) else float(b)
                       for b in np.fmax.accumulate(np.where(np.isnan(full), -np.inf, full))],
         "n_fits": int(len(scores) * n_splits),
+        # Per candidate: its resource and the mean time of one CV fit.
+        "resources": resources.tolist(), "fit_time": np.asarray(results["mean_fit_time"]).tolist(),
     }  # fmt: skip
 
 
@@ -206,6 +210,42 @@ def table(runs, task_name):
     return lines
 
 
+def fit_cost(runs):
+    """Least-squares ``(fixed, per_unit)`` seconds of one CV fit at a resource ``r``."""
+    r = np.concatenate([run["resources"] for run in runs])
+    t = np.concatenate([run["fit_time"] for run in runs])
+    if len(np.unique(r)) < 2:
+        return None
+    per_unit, fixed = np.polyfit(r, t, 1)
+    return float(fixed), float(per_unit)
+
+
+def cost_lines(runs, task):
+    """How the time of one fit grows with the resource, per method that varies it."""
+    lines = []
+    low, high = task["min_resources"], task["max_resources"]
+    for method in METHODS:
+        mine = [r for r in runs if r["task"] == task["name"] and r["method"] == method and "resources" in r]
+        cost = fit_cost(mine) if mine else None
+        if cost is None:
+            continue
+        fixed, per_unit = cost
+        ratio = (fixed + per_unit * low) / (fixed + per_unit * high)
+        lines.append(f"| {method} | {fixed:.3f} | {per_unit * 1000:.2f} | {ratio:.2f} |")
+    if not lines:
+        return []
+    return [
+        "",
+        (f"Time of one CV fit against its resource r, least squares over every fit: fixed + "
+        f"per_unit x r. Were it proportional to r, a fit at {low} would cost {low / high:.2f} of "
+        f"one at {high}."),
+        "",
+        f"| method | fixed s | per unit ms | fit at {low} / fit at {high} |",
+        "|---|---|---|---|",
+        *lines,
+    ]
+
+
 def render(raw, out):
     lines = [
         "# Multi-fidelity searches against full-resource searches",
@@ -228,6 +268,7 @@ def render(raw, out):
             f"{t['n_multi']}."),
             "",
             *table(raw["runs"], t["name"]),
+            *cost_lines(raw["runs"], t),
         ]
     errors = [f"- {r['task']} / {r['method']} / seed {r['seed']}: {r['error']}" for r in raw["runs"] if "error" in r]
     if errors:
