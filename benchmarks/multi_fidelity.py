@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,7 +251,8 @@ def render(raw, out):
     lines = [
         "# Multi-fidelity searches against full-resource searches",
         "",
-        f"{raw['date']}, {raw['machine']}, `python -m benchmarks.multi_fidelity`; {raw['versions']}.",
+        (f"{raw['date']}, {raw['machine']}, "
+        f"`{raw.get('command', 'python -m benchmarks.multi_fidelity')}`; {raw['versions']}."),
         "",
         ("Compute = the sum of the fit times of every CV fit. Means over seeds "
         f"{raw['seeds']}; 3-fold stratified CV; `factor=3`. The fraction column is, per seed, the "
@@ -309,6 +311,7 @@ def main(argv=None):
     raw = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "versions": _versions(), "seeds": seeds, "seconds": time.perf_counter() - started,
+        "command": " ".join(["python -m benchmarks.multi_fidelity", *(sys.argv[1:] if argv is None else argv)]),
         "tasks": [
             {k: getattr(t, k) for k in ("name", "resource", "min_resources", "max_resources", "n_full", "n_multi")}
             for t in tasks
