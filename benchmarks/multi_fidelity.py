@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,7 +281,7 @@ def render(raw, out):
 
 
 def main(argv=None):
-    from .run import _versions
+    from .run import _versions, command_line
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=None)
@@ -311,7 +310,7 @@ def main(argv=None):
     raw = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "versions": _versions(), "seeds": seeds, "seconds": time.perf_counter() - started,
-        "command": " ".join(["python -m benchmarks.multi_fidelity", *(sys.argv[1:] if argv is None else argv)]),
+        "command": command_line("benchmarks.multi_fidelity", argv),
         "tasks": [
             {k: getattr(t, k) for k in ("name", "resource", "min_resources", "max_resources", "n_full", "n_multi")}
             for t in tasks

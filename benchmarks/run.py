@@ -393,6 +393,11 @@ def _markdown_overhead(methods, sizes, table):
     return "\n".join(lines)
 
 
+def command_line(module, argv):
+    """The command that ran ``module``'s ``main(argv)``, for the results header."""
+    return " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+
+
 def _versions():
     from importlib.metadata import PackageNotFoundError, version
 
@@ -432,7 +437,7 @@ def main(argv=None):
         raws = [json.loads(path.read_text()) for path in args.render]
         if len(raws) > 1:
             try:
-                raw = pool(raws, " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)]))
+                raw = pool(raws, command_line("benchmarks.run", argv))
             except ValueError as exc:
                 parser.error(str(exc))
         else:
@@ -462,7 +467,7 @@ def main(argv=None):
     suites = suites.split(",")
     raw = {
         "mode": mode, "seeds": seeds,
-        "command": " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)]),
+        "command": command_line("benchmarks.run", argv),
         "budgets": [30] if quick else [30, 60],
         "sizes": [10, 50] if quick else [10, 50, 100, 200],
         "versions": _versions(), "date": time.strftime("%Y-%m-%d"),
