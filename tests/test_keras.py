@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from sk_hpo import Real, TPESearchCV
-from sk_hpo.keras import KerasClassifier, KerasRegressor, conv_network
+from sk_hpo.keras import KerasClassifier, KerasRegressor, _pool, conv_network
 
 
 @pytest.fixture(scope="module")
@@ -119,14 +119,17 @@ def test_random_state_repeats_a_fit_and_each_model_starts_a_clean_session(digits
     assert second.model_.layers[1].name == "dense"
 
 
-def test_consecutive_fits_leave_no_traced_graph_behind(digits):
+def test_consecutive_fits_keep_no_traced_graph_but_the_pooled_ones(digits, monkeypatch):
     # Keras's optimizer registers a process-wide gradient function at every
     # trace, holding the traced training graph; the wrapper releases them.
+    # The pool keeps a bounded number of traced models, and no more.
     import gc
 
     from tensorflow.python.eager import context
     from tensorflow.python.framework import ops
 
+    monkeypatch.setattr(_pool.POOL, "max_models", 2)
+    _pool.POOL.clear()
     X, y = digits
     registry = ops._gradient_registry._registry
 
@@ -135,21 +138,94 @@ def test_consecutive_fits_leave_no_traced_graph_behind(digits):
         custom = sum(name.startswith("CustomGradient") for name in registry)
         return custom, len(context.context().list_function_names())
 
-    # The first fits also register each op type's eager kernel, once.
+    # The first fits also register each op type's eager kernel, once, and fill the pool.
     small(epochs=1).fit(X, y)
     small(epochs=1, model__hidden_layer_sizes=(8, 8)).fit(X, y)
-    after_one = live_state()
-    for sizes in [(16,), (8, 8), (4, 4)]:
+    after_two = live_state()
+    for sizes in [(16,), (8, 8), (4, 4), (4,), (2, 2)]:  # hits, then new ones evicting old ones
         small(epochs=1, model__hidden_layer_sizes=sizes).fit(X, y)
-    assert live_state() == after_one
+    assert live_state() == after_two
+    assert len(_pool.POOL) == 2
 
     # Plain Keras, for contrast, leaves them: the check above can fail.
     model = small(epochs=1).fit(X, y).model_
     model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop")
     model.fit(X, y, epochs=1, verbose=0)
-    assert live_state()[0] > after_one[0]
+    assert live_state()[0] > after_two[0]
 
 
+def _fits(digits, runs, pool_size, monkeypatch):
+    monkeypatch.setattr(_pool.POOL, "max_models", pool_size)
+    _pool.POOL.clear()
+    X, y = digits
+    return [small(**params).fit(X, y) for params in runs]
+
+
+def test_a_pooled_fit_gives_the_model_its_own_fit_would_have(digits, monkeypatch):
+    X, y = digits
+    runs = [
+        {"model__dropout": 0.3},  # traces, goes to the pool
+        {"model__dropout": 0.3, "random_state": 1, "optimizer__learning_rate": 0.003, "batch_size": 16},
+        {"model__dropout": 0.3, "optimizer": "adagrad"},  # another optimizer: another architecture
+        {"model__dropout": 0.3, "optimizer": "adagrad", "random_state": None},
+        {"model__dropout": 0.1, "epochs": 2},
+        {"model__dropout": 0.3, "random_state": 2},
+    ]
+    alone = _fits(digits, runs, 0, monkeypatch)
+    pooled = _fits(digits, runs, 8, monkeypatch)
+    for params, own, shared in zip(runs, alone, pooled):
+        if params.get("random_state", 0) is None:
+            continue  # unseeded: no two fits agree
+        np.testing.assert_array_equal(shared.predict_proba(X), own.predict_proba(X))
+        assert shared.history_ == own.history_
+        # The optimizer's state went back too: a warm start continues alike.
+        own.set_params(warm_start=True).fit(X, y)
+        shared.set_params(warm_start=True).fit(X, y)
+        np.testing.assert_array_equal(shared.predict_proba(X), own.predict_proba(X))
+    # Every fit ran on a pooled model (the first of each architecture hands
+    # it over and keeps a copy), and no estimator holds a pooled model.
+    assert all(clf.model_.train_function is None for clf in pooled)
+    pooled_models = list(_pool.POOL._models.values())
+    assert len(pooled_models) == 4  # adam 0.3, adagrad 0.3 seeded and not, adam 0.1
+    assert not any(clf.model_ is model for clf in pooled for model in pooled_models)
+
+
+def test_pool_size_is_checked_and_zero_frees_the_pool(digits, monkeypatch):
+    from sk_hpo.keras import set_model_pool_size
+
+    _fits(digits, [{}], 4, monkeypatch)
+    assert len(_pool.POOL) == 1
+    with pytest.raises(ValueError, match=r"max_models must be an int >= 0, got -1"):
+        set_model_pool_size(-1)
+    set_model_pool_size(0)
+    assert len(_pool.POOL) == 0
+
+
+def test_only_models_that_their_configuration_describes_are_pooled():
+    def network(dropout=0.0, loss="sparse_categorical_crossentropy", learning_rate=0.01, layer=None):
+        keras.backend.clear_session()  # as the wrappers do: the same layer names
+        inputs = keras.Input((4,))
+        x = (layer or (lambda: keras.layers.Dense(8)))()(inputs)
+        x = keras.layers.Dropout(dropout)(x)
+        model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+        return model
+
+    key = _pool.architecture_key
+    assert key(network()) is not None
+    assert key(network(learning_rate=0.1)) == key(network())  # a variable, copied
+    assert key(network(dropout=0.2)) != key(network())  # traced into the step
+
+    class Scaled(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    def own_loss(y, p):
+        return keras.losses.sparse_categorical_crossentropy(y, p)
+
+    assert key(network(layer=Scaled)) is None
+    assert key(network(layer=lambda: keras.layers.Lambda(lambda x: 2 * x))) is None
+    assert key(network(loss=own_loss)) is None
 def test_early_stopping_with_validation_split(digits):
     X, y = digits
     clf = small(epochs=200, validation_split=0.2,

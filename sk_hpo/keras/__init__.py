@@ -28,6 +28,7 @@ if not scikeras.__version__.startswith(SUPPORTED_SCIKERAS) or not keras.__versio
     )
 
 from ._builders import conv_network, dense_network
+from ._pool import set_model_pool_size
 from ._wrappers import KerasClassifier, KerasRegressor
 
-__all__ = ["KerasClassifier", "KerasRegressor", "conv_network", "dense_network"]
+__all__ = ["KerasClassifier", "KerasRegressor", "conv_network", "dense_network", "set_model_pool_size"]

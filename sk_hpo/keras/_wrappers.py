@@ -18,6 +18,7 @@ import keras
 from scikeras import wrappers
 from sklearn.utils import ClassifierTags, RegressorTags
 
+from . import _pool
 from ._builders import BUILDERS
 
 _threads_configured = False
@@ -112,6 +113,38 @@ class _SkHpoWrapper:
             if not was_deterministic and config.is_op_determinism_enabled():
                 config.disable_op_determinism()
 
+    def _fit_keras_model(self, *args, **kwargs):
+        # Trains a pooled model of this architecture, which has traced its
+        # training step already, with this model's whole state (see _pool).
+        model = self.model_
+        key = _pool.poolable_key(model, deterministic=self._random_state is not None)
+        pooled = _pool.POOL.take(key) if key is not None else None
+        if pooled is None:
+            super()._fit_keras_model(*args, **kwargs)
+            if key is not None:
+                # The first of its architecture has traced: it goes to the
+                # pool and this estimator keeps an untraced copy.
+                with contextlib.suppress(Exception):  # not copyable: keep it, pool nothing
+                    self._hand_over(model, _pool.untraced_copy(model))
+                    _pool.POOL.put(key, model)
+            return
+        _pool.copy_state(model, pooled)
+        self.model_ = pooled
+        try:
+            super()._fit_keras_model(*args, **kwargs)
+        finally:
+            self.model_ = model
+        # Not reached if the fit raised: the pooled model is dropped.
+        _pool.copy_state(pooled, model)
+        self._hand_over(pooled, model)
+        _pool.POOL.put(key, pooled)
+
+    def _hand_over(self, old, new):
+        self.model_ = new
+        for callback in self._fit_callbacks or ():
+            if getattr(callback, "model", None) is old:
+                callback.set_model(new)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # SciKeras declares the type as ``_estimator_type``, which
@@ -148,6 +181,12 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
     - Each new model starts from a cleared Keras session, and the gradient
       functions TensorFlow registers while tracing a fit are released after
       it, so hundreds of fits in one process keep a flat memory footprint.
+    - A new model whose architecture was trained before in the process
+      trains on a pooled copy that has traced its training step already,
+      with the new model's weights, seeds and optimizer state copied in and
+      back: the same model, without Keras's half-second of tracing (see
+      :func:`~sk_hpo.keras.set_model_pool_size`).  CV folds and the rungs
+      of a multi-fidelity search refit the same architecture.
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
     """
