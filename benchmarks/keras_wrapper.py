@@ -1,13 +1,18 @@
 """Cost of the Keras wrapper per fit, and memory over many fits: ``python -m benchmarks.keras_wrapper``.
 
 Fits the same small dense network N times on the digits in one process, as
-a long search does, in four ways, each in a fresh subprocess:
+a long search does, in five ways, each in a fresh subprocess:
 
 - ``keras``: build, compile and ``model.fit`` directly (the baseline);
 - ``keras + clear_session``: the same with ``keras.backend.clear_session()``
   before each model, as Keras's documentation advises for loops;
 - ``scikeras``: SciKeras's own ``KerasClassifier`` with the same builder;
-- ``sk_hpo``: ``sk_hpo.keras.KerasClassifier`` with the same builder.
+- ``sk_hpo``: ``sk_hpo.keras.KerasClassifier`` with the same builder; from
+  the second fit on, it trains on its pooled model of that architecture,
+  which has traced its training step already (as for a search's CV folds);
+- ``sk_hpo, new width each fit``: the same, with a hidden layer one unit
+  wider at every fit, so the pool never has the architecture (a fit traces,
+  and its model joins the pool).
 
 It reports the median seconds per fit with 1 and with 10 epochs, the ratio
 to the baseline, and the resident memory after 10, N/2 and N fits.
@@ -25,7 +30,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-WAYS = ["keras", "keras + clear_session", "scikeras", "sk_hpo"]
+WAYS = ["keras", "keras + clear_session", "scikeras", "sk_hpo", "sk_hpo, new width each fit"]
 
 _CHILD = """
 import json, os, statistics, sys, time
@@ -37,9 +42,9 @@ way, n, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 X, y = load_digits(return_X_y=True)
 X = (X[::3] / 16.0).astype("float32"); y = y[::3]
 
-def build(meta=None):
+def build(meta=None, units=32):
     model = keras.Sequential([keras.Input((64,)),
-                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(units, activation="relu"),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop")
     return model
@@ -53,9 +58,13 @@ elif way == "keras + clear_session":
 elif way == "scikeras":
     from scikeras.wrappers import KerasClassifier
     fit = lambda: KerasClassifier(build, epochs=epochs, verbose=0).fit(X, y)
-else:
+elif way == "sk_hpo":
     from sk_hpo.keras import KerasClassifier
     fit = lambda: KerasClassifier(build, epochs=epochs).fit(X, y)
+else:  # a width never seen before at every fit: nothing to reuse from the pool
+    from sk_hpo.keras import KerasClassifier
+    widths = iter(range(32, 100000))
+    fit = lambda: KerasClassifier(build, model__units=next(widths), epochs=epochs).fit(X, y)
 
 def rss_mb():
     with open("/proc/self/status") as f:
@@ -118,6 +127,8 @@ def memory_table(rows, n):
 
 
 def main(argv=None):
+    from .run import command_line
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="fits per way (default 200)")
     parser.add_argument("--rounds", type=int, default=3, help="timing processes per way (default 3)")
@@ -138,11 +149,15 @@ def main(argv=None):
         "# The Keras wrapper: time per fit and memory over many fits",
         "",
         (f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
-        f"`python -m benchmarks.keras_wrapper -n {args.n}`."),
+        f"`{command_line('benchmarks.keras_wrapper', argv)}`."),
         "",
         ("A dense network (64 inputs, 32 hidden units, 10 classes, RMSprop) fitted again and again "
-        "on 600 digits. With 1 epoch a fit is mostly Keras tracing its training step, so the fixed "
-        "cost of a wrapper weighs most; 10 epochs is closer to a search's fits."),
+        "on 600 digits; in the last way the hidden layer has 32 + i units at fit i, so each fit is a "
+        "new architecture. With 1 epoch a fit is mostly Keras tracing its training step, so the fixed "
+        "cost of a wrapper weighs most; 10 epochs is closer to a search's fits. sk_hpo's wrapper "
+        "trains a model whose architecture it has trained before on a pooled model that traced "
+        "already (the same model results), so its first way is the best case, as for a search's "
+        "CV folds, and its last the worst case."),
         "",
         (f"## Seconds per fit (median of {args.rounds} processes x {args.fits} fits per way, "
         "ways in rotated order; the ratio is to building, compiling and fitting the Keras model "
