@@ -141,7 +141,7 @@ class _SkHpoWrapper:
 
     def _hand_over(self, old, new):
         self.model_ = new
-        for callback in self._fit_callbacks or ():
+        for callback in getattr(self, "_fit_callbacks", None) or ():
             if getattr(callback, "model", None) is old:
                 callback.set_model(new)
 
