@@ -190,6 +190,22 @@ def test_a_pooled_fit_gives_the_model_its_own_fit_would_have(digits, monkeypatch
     assert not any(clf.model_ is model for clf in pooled for model in pooled_models)
 
 
+def test_a_pooled_model_that_does_not_match_costs_the_pool_not_the_fit(digits, monkeypatch):
+    X, y = digits
+    (alone,) = _fits(digits, [{}], 0, monkeypatch)
+    _fits(digits, [{}], 4, monkeypatch)
+    assert len(_pool.POOL) == 1
+
+    def mismatch(source, target):
+        raise ValueError("variable dense/kernel differs")
+
+    monkeypatch.setattr(_pool, "copy_state", mismatch)
+    clf = small().fit(X, y)
+    assert clf.model_.train_function is not None  # it trained itself
+    assert len(_pool.POOL) == 0
+    np.testing.assert_array_equal(clf.predict_proba(X), alone.predict_proba(X))
+
+
 def test_pool_size_is_checked_and_zero_frees_the_pool(digits, monkeypatch):
     from sk_hpo.keras import set_model_pool_size
 

@@ -128,7 +128,10 @@ class _SkHpoWrapper:
                     self._hand_over(model, _pool.untraced_copy(model))
                     _pool.POOL.put(key, model)
             return
-        _pool.copy_state(model, pooled)
+        try:
+            _pool.copy_state(model, pooled)
+        except Exception:  # noqa: BLE001 - a mismatch costs the pooled model, not the fit
+            return super()._fit_keras_model(*args, **kwargs)
         self.model_ = pooled
         try:
             super()._fit_keras_model(*args, **kwargs)
