@@ -206,6 +206,16 @@ def test_a_pooled_model_that_does_not_match_costs_the_pool_not_the_fit(digits, m
     np.testing.assert_array_equal(clf.predict_proba(X), alone.predict_proba(X))
 
 
+def test_a_model_object_given_by_the_user_is_trained_in_place_never_pooled(digits, monkeypatch):
+    X, y = digits
+    monkeypatch.setattr(_pool.POOL, "max_models", 4)
+    _pool.POOL.clear()
+    given = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    given.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    clf = KerasClassifier(given, epochs=1).fit(X, y)
+    assert clf.model_ is given and len(_pool.POOL) == 0
+
+
 def test_pool_size_is_checked_and_zero_frees_the_pool(digits, monkeypatch):
     from sk_hpo.keras import set_model_pool_size
 

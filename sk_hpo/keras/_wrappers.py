@@ -118,6 +118,8 @@ class _SkHpoWrapper:
         # training step already, with this model's whole state (see _pool).
         model = self.model_
         key = _pool.poolable_key(model, deterministic=self._random_state is not None)
+        if any(isinstance(given, keras.Model) for given in (self.model, self.build_fn)):
+            key = None  # the user's own model object: it must not join the pool
         pooled = _pool.POOL.take(key) if key is not None else None
         if pooled is None:
             super()._fit_keras_model(*args, **kwargs)
