@@ -206,7 +206,7 @@ def test_a_pooled_model_that_does_not_match_costs_the_pool_not_the_fit(digits, m
     np.testing.assert_array_equal(clf.predict_proba(X), alone.predict_proba(X))
 
 
-def test_a_model_object_given_by_the_user_is_trained_in_place_never_pooled(digits, monkeypatch):
+def test_a_model_the_user_may_hold_is_trained_in_place_never_pooled(digits, monkeypatch):
     X, y = digits
     monkeypatch.setattr(_pool.POOL, "max_models", 4)
     _pool.POOL.clear()
@@ -214,6 +214,12 @@ def test_a_model_object_given_by_the_user_is_trained_in_place_never_pooled(digit
     given.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     clf = KerasClassifier(given, epochs=1).fit(X, y)
     assert clf.model_ is given and len(_pool.POOL) == 0
+    # Nor is a model an estimator already had: a warm start keeps training it.
+    clf = small(epochs=1).fit(X, y)
+    _pool.POOL.clear()
+    own = clf.model_
+    clf.set_params(warm_start=True).fit(X, y)
+    assert clf.model_ is own and len(_pool.POOL) == 0
 
 
 def test_pool_size_is_checked_and_zero_frees_the_pool(digits, monkeypatch):

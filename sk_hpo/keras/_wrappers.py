@@ -95,7 +95,9 @@ class _SkHpoWrapper:
         # A search builds hundreds of models in one process: without this,
         # Keras's global state (layer names, graphs) grows with every one.
         keras.backend.clear_session(free_memory=False)
-        return super()._build_keras_model()
+        model = super()._build_keras_model()
+        self._new_model_id = id(model)  # only a model built for this fit may join the pool
+        return model
 
     def _fit(self, *args, **kwargs):
         _limit_threads_in_worker()
@@ -121,9 +123,11 @@ class _SkHpoWrapper:
         if any(isinstance(given, keras.Model) for given in (self.model, self.build_fn)):
             key = None  # the user's own model object: it must not join the pool
         pooled = _pool.POOL.take(key) if key is not None else None
+        built_for_this_fit = getattr(self, "_new_model_id", None) == id(model)
+        self._new_model_id = None
         if pooled is None:
             super()._fit_keras_model(*args, **kwargs)
-            if key is not None:
+            if key is not None and built_for_this_fit:
                 # The first of its architecture has traced: it goes to the
                 # pool and this estimator keeps an untraced copy.
                 with contextlib.suppress(Exception):  # not copyable: keep it, pool nothing
@@ -191,7 +195,8 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       with the new model's weights, seeds and optimizer state copied in and
       back: the same model, without Keras's half-second of tracing (see
       :func:`~sk_hpo.keras.set_model_pool_size`).  CV folds and the rungs
-      of a multi-fidelity search refit the same architecture.
+      of a multi-fidelity search refit the same architecture.  A model
+      object passed as ``model=`` is trained in place, never pooled.
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
     """
