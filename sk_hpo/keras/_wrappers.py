@@ -119,9 +119,10 @@ class _SkHpoWrapper:
         # Trains a pooled model of this architecture, which has traced its
         # training step already, with this model's whole state (see _pool).
         model = self.model_
-        key = _pool.poolable_key(model, deterministic=self._random_state is not None)
         if any(isinstance(given, keras.Model) for given in (self.model, self.build_fn)):
             key = None  # the user's own model object: it must not join the pool
+        else:
+            key = _pool.poolable_key(model, deterministic=self._random_state is not None)
         pooled = _pool.POOL.take(key) if key is not None else None
         built_for_this_fit = getattr(self, "_new_model_id", None) == id(model)
         self._new_model_id = None
