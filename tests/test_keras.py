@@ -258,6 +258,8 @@ def test_only_models_that_their_configuration_describes_are_pooled():
     assert key(network(layer=Scaled)) is None
     assert key(network(layer=lambda: keras.layers.Lambda(lambda x: 2 * x))) is None
     assert key(network(loss=own_loss)) is None
+
+
 def test_early_stopping_with_validation_split(digits):
     X, y = digits
     clf = small(epochs=200, validation_split=0.2,
