@@ -363,7 +363,7 @@ def _markdown_overhead(methods, sizes, table):
     lines.append("| method | " + " | ".join(f"at {n}" for n in sizes) +
                  f" | time to {max(sizes)} | ratio to {M.BASELINE} |")
     lines.append("|---" * (len(sizes) + 3) + "|")
-    last = max(n for n in sizes if (M.BASELINE, n) in table) if table else None
+    last = max((n for n in sizes if (M.BASELINE, n) in table), default=None)
     floor = table.get((M.BASELINE, last), {}).get("elapsed", np.nan)
     for m in present:
         cells = [f"{table[(m, n)]['per_candidate'] * 1000:.1f} ms"

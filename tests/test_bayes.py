@@ -134,6 +134,16 @@ def test_warping_keeps_the_order_when_most_losses_tie_at_the_best():
     assert np.all(y[:6] == y[0]) and y[0] < y[6] < y[7] <= y[8]
 
 
+def test_warping_keeps_the_order_when_most_losses_sit_a_hair_above_the_best():
+    # Cross-validated accuracies that equal the best up to fold-size rounding:
+    # the median loss is 1e-5 above the best, yet 0.84 is still worse than
+    # 0.8426, and chance level worse than both.
+    losses = [-0.8450604] * 20 + [-0.8450510] * 3 + [-0.8426] * 8 + [-0.84] * 5 + [-0.5075] * 5
+    y = warp_losses(losses)
+    assert y[0] < y[20] < y[23] < y[31] < y[36]
+    assert y[31] - y[23] > 0.01 and y[36] - y[31] > 0.01
+
+
 # -- the optimizer -------------------------------------------------------------
 
 
