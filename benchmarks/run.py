@@ -419,7 +419,8 @@ def main(argv=None):
                         help="comma-separated: quality, overhead, parallel, keras, multi-fidelity "
                         "(default: quality, overhead, parallel; quick: quality, overhead)")
     parser.add_argument("--tasks", nargs="*", help="task names (default: all of the mode)")
-    parser.add_argument("--methods", nargs="*", default=list(M.METHODS))
+    parser.add_argument("--methods", nargs="*", default=None,
+                        help="default: all of the suite's methods")
     parser.add_argument("--seeds", type=int, default=None, help="how many seeds")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds start here (default 0): check a tuned default on seeds "
@@ -455,8 +456,9 @@ def main(argv=None):
             parser.error(f"--suites {','.join(others)} cannot run together with {sorted(separate)}")
         for suite in args.suites.split(","):
             module = importlib.import_module(f".{separate[suite]}", __package__)
-            module.main(["--out", str(args.out)] + (["--quick"] if quick and suite != "keras" else []))
+            module.main(_separate_suite_argv(parser, args, suite))
         return 0
+    args.methods = args.methods or list(M.METHODS)
     tasks = get_tasks(args.tasks, quick=quick)
     n_seeds = args.seeds if args.seeds else (3 if quick else 5)
     seeds = list(range(args.first_seed, args.first_seed + n_seeds))
@@ -494,6 +496,29 @@ def main(argv=None):
     (args.out / f"{raw['mode']}.json").write_text(json.dumps(raw, indent=1))
     print(render(raw, args.out))
     return 0
+
+
+def _separate_suite_argv(parser, args, suite):
+    """The options of ``main`` passed on to the module of the keras or multi-fidelity suite."""
+    unsupported = {
+        "--first-seed": args.first_seed != 0,
+        "--tasks": suite == "keras" and args.tasks is not None,
+        "--methods": suite == "multi-fidelity" and args.methods is not None,
+        "--quick": suite == "keras" and args.quick,
+    }
+    given = [option for option, used in unsupported.items() if used]
+    if given:
+        parser.error(f"--suites {suite} does not take {', '.join(given)}")
+    argv = ["--out", str(args.out), "--n-jobs", str(args.n_jobs)]
+    if args.seeds:
+        argv += ["--seeds", str(args.seeds)]
+    if args.tasks is not None:
+        argv += ["--tasks", *args.tasks]
+    if args.methods is not None:
+        argv += ["--methods", *args.methods]
+    if args.quick:
+        argv.append("--quick")
+    return argv
 
 
 PARALLEL_TASKS = ["svm-synthetic-acc", "hgb-diabetes-mse"]

@@ -49,3 +49,32 @@ def test_pool_keeps_the_common_methods_and_all_seeds():
 def test_pool_refuses_shared_seeds():
     with pytest.raises(ValueError, match="share seeds"):
         pool([_results([0, 1], ["a"]), _results([1, 2], ["a"])], "cmd")
+
+
+def test_the_keras_and_multi_fidelity_suites_get_the_options_or_refuse_them(monkeypatch, capsys):
+    import importlib
+    import types
+
+    from benchmarks.run import main
+
+    received = {}
+
+    def fake_import(name, package=None):  # the suites' modules need Keras; not imported here
+        suite = {".keras_search": "keras", ".multi_fidelity": "mf"}[name]
+        return types.SimpleNamespace(main=lambda argv: received.update({suite: argv}))
+
+    monkeypatch.setattr(importlib, "import_module", fake_import)
+    main(["--suites", "multi-fidelity", "--seeds", "2", "--tasks", "gbm-synthetic-acc",
+          "--n-jobs", "1", "--out", "/tmp/x"])
+    assert received["mf"] == ["--out", "/tmp/x", "--n-jobs", "1", "--seeds", "2",
+                              "--tasks", "gbm-synthetic-acc"]
+    main(["--suites", "keras", "--methods", "sk_hpo.TPESearchCV"])
+    assert received["keras"][-2:] == ["--methods", "sk_hpo.TPESearchCV"]
+    for argv, option in [
+        (["--suites", "keras", "--first-seed", "5"], "--first-seed"),
+        (["--suites", "keras", "--tasks", "keras-digits-acc"], "--tasks"),
+        (["--suites", "multi-fidelity", "--methods", "TPE full"], "--methods"),
+    ]:
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert f"does not take {option}" in capsys.readouterr().err
