@@ -49,11 +49,11 @@ def warp_losses(losses, method="power", clip=10.0):
 
     Failures take the worst finite loss; losses beyond ``median + clip *
     (median - best)`` are cut there (None: not cut), so that a handful of
-    huge losses cannot squeeze the rest together.  The median is that of the
-    distinct losses: when most candidates reach (nearly) the best score, as
-    they do on an accuracy plateau, the median of all losses sits a hair
-    above the best and the cut would flatten every other loss to one value.
-    Then ``method``:
+    huge losses cannot squeeze the rest together.  The median is the larger
+    of those of all losses and of the distinct ones: when most candidates
+    reach (nearly) the best score, as on an accuracy plateau, the median of
+    all losses sits a hair above the best, and a cut there would flatten
+    every worse loss to one value.  Then ``method``:
     ``"power"`` standardises and applies a Yeo-Johnson transform (HEBO's
     choice); ``"copula"`` maps ranks to normal quantiles; ``"log"`` takes
     the logarithm of the gap to the best loss before the power transform.
@@ -63,7 +63,8 @@ def warp_losses(losses, method="power", clip=10.0):
     if not finite.any():
         return np.zeros_like(y)
     y[~finite] = y[finite].max()
-    median, low = np.median(np.unique(y[finite])), y.min()
+    median = max(np.median(y[finite]), np.median(np.unique(y[finite])))
+    low = y.min()
     if clip is not None and median > low:  # with one distinct loss there is no scale
         y = np.minimum(y, median + clip * (median - low))
     if method == "copula":
