@@ -174,7 +174,8 @@ def render(raw, out):
     lines = [
         "# Keras architecture search on the digits",
         "",
-        f"{raw['date']}, {raw['machine']}, `python -m benchmarks.keras_search`; {raw['versions']}.",
+        (f"{raw['date']}, {raw['machine']}, "
+         f"`{raw.get('command', 'python -m benchmarks.keras_search')}`; {raw['versions']}."),
         "",
         f"`Pipeline([('scale', StandardScaler()), ('net', KerasClassifier(optimizer='adam'))])` on the 1797 digits, "
         f"3-fold stratified CV, accuracy; {raw['n_iter']} candidates per search, seeds "
@@ -198,7 +199,7 @@ def render(raw, out):
 
 
 def main(argv=None):
-    from .run import _versions
+    from .run import _versions, command_line
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-iter", type=int, default=max(BUDGETS))
@@ -223,6 +224,7 @@ def main(argv=None):
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "versions": _versions() + _keras_versions(), "n_iter": args.n_iter, "seeds": seeds,
         "methods": args.methods, "runs": runs, "seconds": time.perf_counter() - started,
+        "command": command_line("benchmarks.keras_search", argv),
     }  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "keras_search.json").write_text(json.dumps(raw, indent=1))
