@@ -220,6 +220,11 @@ def test_a_model_the_user_may_hold_is_trained_in_place_never_pooled(digits, monk
     own = clf.model_
     clf.set_params(warm_start=True).fit(X, y)
     assert clf.model_ is own and len(_pool.POOL) == 0
+    # Nor is a model built by initialize() before a warm-started fit.
+    clf = small(epochs=1, warm_start=True).initialize(X, y)
+    held = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is held and len(_pool.POOL) == 0
 
 
 def test_pool_size_is_checked_and_zero_frees_the_pool(digits, monkeypatch):

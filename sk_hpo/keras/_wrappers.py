@@ -108,6 +108,8 @@ class _SkHpoWrapper:
         from tensorflow.python.framework import config
 
         was_deterministic = config.is_op_determinism_enabled()
+        # A model built before this fit (by initialize()) is one the user may hold.
+        self._new_model_id = None
         try:
             with _release_traced_gradients():
                 return super()._fit(*args, **kwargs)
@@ -125,7 +127,6 @@ class _SkHpoWrapper:
             key = _pool.poolable_key(model, deterministic=self._random_state is not None)
         pooled = _pool.POOL.take(key) if key is not None else None
         built_for_this_fit = getattr(self, "_new_model_id", None) == id(model)
-        self._new_model_id = None
         if pooled is None:
             super()._fit_keras_model(*args, **kwargs)
             if key is not None and built_for_this_fit:
