@@ -78,3 +78,28 @@ def test_the_keras_and_multi_fidelity_suites_get_the_options_or_refuse_them(monk
         with pytest.raises(SystemExit):
             main(argv)
         assert f"does not take {option}" in capsys.readouterr().err
+
+
+def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monkeypatch, tmp_path, capsys):
+    from benchmarks import multi_fidelity
+
+    budgets = set()
+
+    def fake_run(method, task_name, seed, n_full, n_multi):
+        budgets.add((task_name, n_full, n_multi))
+        return {"method": method, "task": task_name, "seed": seed, "error": "not run"}
+
+    monkeypatch.setattr(multi_fidelity, "_one_run", fake_run)
+    multi_fidelity.main(["--tasks", "gbm-synthetic-acc", "--seeds", "1", "--n-full", "7",
+                         "--n-multi", "30", "--n-jobs", "1", "--out", str(tmp_path)])  # fmt: skip
+    assert budgets == {("gbm-synthetic-acc", 7, 30)}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "multi_fidelity-full7-multi30.json", "multi_fidelity-full7-multi30.md"]  # fmt: skip
+    assert "full-resource searches: 7 candidates" in (tmp_path / "multi_fidelity-full7-multi30.md").read_text()
+    for argv, message in [
+        (["--n-full", "0"], "--n-full must be >= 1, got 0"),
+        (["--quick", "--n-multi", "9"], "does not take --n-full or --n-multi"),
+    ]:
+        with pytest.raises(SystemExit):
+            multi_fidelity.main(argv)
+        assert message in capsys.readouterr().err
