@@ -260,8 +260,9 @@ def render(raw, out):
         f"{raw['seeds']}; 3-fold stratified CV; `factor=3`. The fraction column is, per seed, the "
         "compute the multi-fidelity search spent until its best full-resource score first reached "
         "the final best of the full-resource search of the same method and seed, over that full "
-        "search's total compute; the third column before it, the best full-resource score within "
-        "a third of that compute (nan: some seed had none by then)."),
+        "search's total compute. The column \"best within a third\" is, per seed, the best "
+        "full-resource score once the search had spent a third of that same total (nan: some seed "
+        "had none by then); for a multi-fidelity row, to set against the final best of its full search."),
     ]
     for t in raw["tasks"]:
         lines += [
