@@ -31,7 +31,7 @@ from scipy.stats import norm, rankdata, yeojohnson
 from threadpoolctl import threadpool_limits
 
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
-from ._gp import GaussianProcess
+from ._gp import GaussianProcess, matern52
 from ._optimizer import INITIAL_POINT_GENERATORS, Optimizer, initial_design
 from ._search_space import Point
 
@@ -42,6 +42,9 @@ _N_ELITE = 5
 # Proposals closer than this to a told or pending point (in the unit cube)
 # are not worth a fit.
 _MIN_DISTANCE = 1e-5
+# ... nor are those whose latent value the prior lets differ from the
+# nearest known point's by less than this many noise standard deviations.
+_RESOLUTION = 0.3
 
 
 def warp_losses(losses, method="power", clip=10.0):
@@ -314,12 +317,27 @@ class GPOptimizer(Optimizer):
             key = self.space.key(point)
             if key in self.pending or key in self.told_keys:
                 continue
-            # A new key a hair away from a known point would waste a fit.
-            row = self.encoding.encode_branch(point.branch, point.x)[0]
-            if np.min(np.sum((self.gp.X - row) ** 2, axis=1)) > _MIN_DISTANCE**2:
+            if self._worth_a_fit(self.encoding.encode_branch(point.branch, point.x)[0]):
                 return point
         # Every candidate is known (a small discrete space): a random point.
         return self.space.sample(1, self.rng)[0]
+
+    def _worth_a_fit(self, row):
+        """Whether a score at ``row`` could differ from a known point's by more than noise.
+
+        Closer than that, a fit only repeats the nearest known score: on a
+        plateau of a cross-validated accuracy, exactly.  There the noise the
+        GP learns is large, and the acquisitions of a model sure of the
+        plateau's top would otherwise propose it again and again, a hair
+        apart.  On a smooth function the noise is tiny and fine steps stay
+        allowed.  The prior variance of ``f(row) - f(x)`` for the nearest
+        known ``x`` is ``2 signal (1 - k(r))``, ``r`` the scaled distance.
+        """
+        known = self.gp.X
+        if np.min(np.sum((known - row) ** 2, axis=1)) <= _MIN_DISTANCE**2:
+            return False
+        r = np.sqrt(np.min(np.sum(((known - row) / self.gp.length_scales) ** 2, axis=1)))
+        return 2.0 * self.gp.signal * (1.0 - matern52(r)[0]) > _RESOLUTION**2 * self.gp.noise
 
     def _polish(self, name, starts, start_values, best):
         """L-BFGS-B on the numeric coordinates of ``starts``; ``(value, point)`` pairs.
