@@ -267,8 +267,9 @@ def test_a_plateau_is_not_proposed_again_a_hair_apart():
     opt = GPOptimizer(space, 0)
     minimise(opt, bowl, 30)
     opt._fit()
-    row = opt.encoding.encode_branch(0, opt.points[int(np.argmin(opt.losses))].x)[0]
-    assert opt._worth_a_fit(row + [1e-3, 0.0])
+    rows = opt.encoding.encode_branch(0, [opt.points[int(np.argmin(opt.losses))].x])
+    assert opt._worth_a_fit(rows + [1e-3, 0.0]).tolist() == [True]
+    assert opt._worth_a_fit(rows + [1e-6, 0.0]).tolist() == [False]
 
 
 @pytest.mark.parametrize("name, ratio", [("branin", 0.01), ("hartmann6", 0.5)])
