@@ -27,11 +27,12 @@ import warnings
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.spatial.distance import cdist
 from scipy.stats import norm, rankdata, yeojohnson
 from threadpoolctl import threadpool_limits
 
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
-from ._gp import GaussianProcess
+from ._gp import GaussianProcess, matern52
 from ._optimizer import INITIAL_POINT_GENERATORS, Optimizer, initial_design
 from ._search_space import Point
 
@@ -42,6 +43,9 @@ _N_ELITE = 5
 # Proposals closer than this to a told or pending point (in the unit cube)
 # are not worth a fit.
 _MIN_DISTANCE = 1e-5
+# ... nor are those whose latent value the prior lets differ from the
+# nearest known point's by less than this many noise standard deviations.
+_RESOLUTION = 0.3
 
 
 def warp_losses(losses, method="power", clip=10.0):
@@ -292,34 +296,57 @@ class GPOptimizer(Optimizer):
         owners = np.concatenate([np.full(len(xs), b) for b, xs in candidates])
         xs_all = [x for _, xs in candidates for x in xs]
         posterior = self.gp.predict(rows)
+        worth = self._worth_a_fit(rows)
         if self.hedge is None:
-            return self._maximise(self.acq_func, rows, owners, xs_all, best, posterior)
+            return self._maximise(self.acq_func, rows, owners, xs_all, best, posterior, worth)
         nominees = [
-            self._maximise(name, rows, owners, xs_all, best, posterior)
+            self._maximise(name, rows, owners, xs_all, best, posterior, worth)
             for name in self.hedge.names
         ]
         return nominees[self.hedge.choose(self.encoding.encode(nominees), self.rng)]
 
-    def _maximise(self, name, rows, owners, xs_all, best, posterior):
+    def _maximise(self, name, rows, owners, xs_all, best, posterior, worth):
         values = self._acquire(name, rows, best, posterior=posterior)
         order = np.argsort(-values, kind="stable")
         top = order[: self.n_polish]
         starts = [Point(int(owners[i]), np.asarray(xs_all[i], dtype=float)) for i in top]
-        scored = self._polish(name, starts, values[top], best)  # (value, point)
-        # Unpolished candidates next, in case every polished point is known.
-        scored.sort(key=lambda item: -item[0])
-        scored.extend((values[i], Point(int(owners[i]), xs_all[i])) for i in order)
-        for _, point in scored:
+        polished = self._polish(name, starts, values[top], best)  # (value, point)
+        polished.sort(key=lambda item: -item[0])
+        for _, point in polished:
             point = self.space.canonical(point)
-            key = self.space.key(point)
-            if key in self.pending or key in self.told_keys:
-                continue
-            # A new key a hair away from a known point would waste a fit.
-            row = self.encoding.encode_branch(point.branch, point.x)[0]
-            if np.min(np.sum((self.gp.X - row) ** 2, axis=1)) > _MIN_DISTANCE**2:
+            if self._is_new(point) and self._worth_a_fit(
+                self.encoding.encode_branch(point.branch, point.x)
+            )[0]:
+                return point
+        # Every polished point is known: the best unpolished candidate that is not.
+        for i in order[worth[order]]:
+            point = self.space.canonical(Point(int(owners[i]), xs_all[i]))
+            if self._is_new(point):
                 return point
         # Every candidate is known (a small discrete space): a random point.
         return self.space.sample(1, self.rng)[0]
+
+    def _is_new(self, point):
+        key = self.space.key(point)
+        return key not in self.pending and key not in self.told_keys
+
+    def _worth_a_fit(self, rows):
+        """Whether a score at each of ``rows`` could differ from a known point's by more than noise.
+
+        Closer than that, a fit only repeats the nearest known score: on a
+        plateau of a cross-validated accuracy, exactly.  There the noise the
+        GP learns is large, and the acquisitions of a model sure of the
+        plateau's top would otherwise propose it again and again, a hair
+        apart.  On a smooth function the noise is tiny and fine steps stay
+        allowed.  The prior variance of ``f(row) - f(x)`` for the nearest
+        known ``x`` is ``2 signal (1 - k(r))``, ``r`` the scaled distance.
+        """
+        known = self.gp.X
+        near = cdist(rows, known, "sqeuclidean").min(axis=1) <= _MIN_DISTANCE**2
+        scale = self.gp.length_scales
+        r = np.sqrt(cdist(rows / scale, known / scale, "sqeuclidean").min(axis=1))
+        distinct = 2.0 * self.gp.signal * (1.0 - matern52(r)[0]) > _RESOLUTION**2 * self.gp.noise
+        return distinct & ~near
 
     def _polish(self, name, starts, start_values, best):
         """L-BFGS-B on the numeric coordinates of ``starts``; ``(value, point)`` pairs.

@@ -36,7 +36,7 @@ _JITTER = 1e-9
 _FANTASY_NOISE = 1e-6
 
 
-def _matern52(r):
+def matern52(r):
     """Matérn-5/2 correlation and the factor ``(1 + sqrt5 r) exp(-sqrt5 r)``."""
     e = np.exp(-_SQRT5 * r)
     a = (1.0 + _SQRT5 * r) * e
@@ -76,7 +76,7 @@ class GaussianProcess:
         lengths2 = np.exp(2.0 * theta[:d])
         signal, noise = np.exp(theta[d]), np.exp(theta[d + 1])
         r = np.sqrt(np.maximum(sq_diffs @ (1.0 / lengths2), 0.0))
-        corr, a = _matern52(r)
+        corr, a = matern52(r)
         K = signal * corr
         K[np.diag_indices(n)] += noise + _JITTER
         try:
@@ -165,7 +165,7 @@ class GaussianProcess:
         scaled = 1.0 / self.length_scales
         diff = A[:, None, :] * scaled - B[None, :, :] * scaled
         r = np.sqrt(np.maximum(np.einsum("ijk,ijk->ij", diff, diff), 0.0))
-        corr, a = _matern52(r)
+        corr, a = matern52(r)
         return corr, a, diff
 
     def predict(self, X, return_grad=False):

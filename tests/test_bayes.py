@@ -242,6 +242,36 @@ def test_batches_stay_spread_out_when_the_model_learns_noise():
     assert sum(spread) >= 3
 
 
+def test_a_plateau_is_not_proposed_again_a_hair_apart():
+    # A rounded, speckled bowl: a deterministic score with plateaus, on which
+    # the GP learns noise, as on a cross-validated accuracy.  Proposals within
+    # 1e-3 of an earlier point only repeat its score (6 of them over these 5
+    # seeds when only points 1e-5 apart were refused).
+    space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
+
+    def bowl(params):
+        return (params["x"] - 0.3) ** 2 + 2 * (params["y"] - 0.6) ** 2
+
+    def speckled(params):
+        value = min(bowl(params), 0.25) + 0.01 * np.sin(300 * params["x"]) * np.sin(300 * params["y"])
+        return float(np.round(value / 0.01) * 0.01)
+
+    for seed in range(5):
+        opt = GPOptimizer(space, seed)
+        minimise(opt, speckled, 40)
+        assert opt.gp.noise > 1e-3
+        xs = np.array([p.x for p in opt.points])
+        nearest = [np.linalg.norm(xs[:i] - xs[i], axis=1).min() for i in range(10, len(xs))]
+        assert min(nearest) > 1e-3
+    # Without noise, steps that fine stay allowed: they still improve.
+    opt = GPOptimizer(space, 0)
+    minimise(opt, bowl, 30)
+    opt._fit()
+    rows = opt.encoding.encode_branch(0, [opt.points[int(np.argmin(opt.losses))].x])
+    assert opt._worth_a_fit(rows + [1e-3, 0.0]).tolist() == [True]
+    assert opt._worth_a_fit(rows + [1e-6, 0.0]).tolist() == [False]
+
+
 @pytest.mark.parametrize("name, ratio", [("branin", 0.01), ("hartmann6", 0.5)])
 def test_batches_of_four_still_beat_random_search(name, ratio):
     problem = FUNCTIONS[name]
