@@ -323,8 +323,8 @@ class GPOptimizer(Optimizer):
             point = self.space.canonical(Point(int(owners[i]), xs_all[i]))
             if self._is_new(point):
                 return point
-        # Every candidate is known or not worth a fit (a small discrete
-        # space): a random point.
+        # Every candidate is known (a small discrete space) or too close to
+        # known points to be worth a fit: a random point.
         return self.space.sample(1, self.rng)[0]
 
     def _is_new(self, point):
