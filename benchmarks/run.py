@@ -14,7 +14,7 @@ Suites (all by default):
 - parallel: n_jobs=2 with n_points=2 against sequential.
 
 Run only when named in ``--suites`` (each takes 15-25 minutes on 2 cores and
-needs the ``keras`` extra; the default suites take about 40):
+needs the ``keras`` extra; the default suites take about 95 with 15 seeds):
 
 - keras: the Keras architecture search on the digits, every method
   (``benchmarks/keras_search.py``, also ``python -m benchmarks.keras_search``);
@@ -412,6 +412,12 @@ def _versions():
     return ", ".join(found)
 
 
+# Seeds of the full run.  With 5, one CV sample on one task moves a method's
+# mean score by several points, and the bootstrap interval of the difference
+# to scikit-optimize spanned 40 points at 60 candidates.
+FULL_SEEDS = 15
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few tasks and seeds (< 3 min)")
@@ -421,7 +427,8 @@ def main(argv=None):
     parser.add_argument("--tasks", nargs="*", help="task names (default: all of the mode)")
     parser.add_argument("--methods", nargs="*", default=None,
                         help="default: all of the suite's methods")
-    parser.add_argument("--seeds", type=int, default=None, help="how many seeds")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help=f"how many seeds (default {FULL_SEEDS}; quick: 3)")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds start here (default 0): check a tuned default on seeds "
                         "other than the reported ones; results go to <mode>-seedsA-B.*")
@@ -460,7 +467,7 @@ def main(argv=None):
         return 0
     args.methods = args.methods or list(M.METHODS)
     tasks = get_tasks(args.tasks, quick=quick)
-    n_seeds = args.seeds if args.seeds else (3 if quick else 5)
+    n_seeds = args.seeds if args.seeds else (3 if quick else FULL_SEEDS)
     seeds = list(range(args.first_seed, args.first_seed + n_seeds))
     mode = "quick" if quick else "full"
     if args.first_seed:
