@@ -438,8 +438,9 @@ class BayesSearchCV(BaseModelSearchCV):
         logarithm, Ament et al. 2023), probability of improvement, lower
         confidence bound, or the GP-Hedge portfolio of the three (Hoffman
         et al. 2011; scikit-optimize's default).  ``"auto"`` is GP-Hedge,
-        which measured clearly better than EI, PI or LCB alone on our test
-        functions (``benchmarks/results/bayes_defaults.md``).
+        which measured better than EI, PI or LCB alone on our test
+        functions, clearly so at 60 evaluations; at 30 LCB came close
+        (``benchmarks/results/bayes_defaults.md``).
     xi : float, default=0.01
         Margin of improvement for EI and PI, in standard deviations of the
         standardised scores.
