@@ -24,6 +24,7 @@ Results: ``benchmarks/results/multi_fidelity.{md,json}``.
 
 import argparse
 import json
+import math
 import os
 import platform
 import time
@@ -41,6 +42,7 @@ from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import HalvingRandomSearchCV, StratifiedKFold
 
 from sk_hpo import BayesSearchCV, Integer, Real, TPESearchCV
+from sk_hpo._hyperband import bracket_sizes
 
 from . import methods as M
 
@@ -68,7 +70,12 @@ def _gbm_data():
     )  # fmt: skip
 
 
-def _keras_task():
+# 81 epochs rather than 27: a Keras fit's fixed cost (building, tracing) is
+# then a smaller share of a full fit, as it is for networks worth racing.
+KERAS_EPOCHS = 81
+
+
+def _keras_task(epochs=KERAS_EPOCHS):
     from sklearn.datasets import load_digits
 
     from .keras_search import SPACE, digits_task
@@ -77,15 +84,17 @@ def _keras_task():
 
     def make():
         estimator = digits_task().make_estimator()
-        return estimator.set_params(net__epochs=27)
+        return estimator.set_params(net__epochs=epochs)
 
+    # Three successive-halving brackets from 3 epochs (factor 3).
+    n_bracket = 3 ** math.floor(math.log(epochs / 3) / math.log(3) + 1e-9)
     return FidelityTask(
         "keras-digits-acc", make, space, lambda: load_digits(return_X_y=True), "net__epochs",
-        min_resources=3, max_resources=27, n_full=20, n_multi=27,
+        min_resources=3, max_resources=epochs, n_full=20, n_multi=3 * n_bracket,
     )  # fmt: skip
 
 
-def get_tasks(names=None):
+def get_tasks(names=None, keras_epochs=KERAS_EPOCHS):
     tasks = {
         "gbm-synthetic-acc": lambda: FidelityTask(
             "gbm-synthetic-acc",
@@ -98,7 +107,7 @@ def get_tasks(names=None):
             },
             _gbm_data, "max_iter", min_resources=9, max_resources=243, n_full=20, n_multi=54,
         ),
-        "keras-digits-acc": _keras_task,
+        "keras-digits-acc": lambda: _keras_task(keras_epochs),
     }
     names = names or list(tasks)
     unknown = sorted(set(names) - set(tasks))
@@ -128,11 +137,11 @@ def _search(method, task, seed):
     )  # fmt: skip
 
 
-def _one_run(method, task_name, seed, n_full, n_multi):
+def _one_run(method, task_name, seed, n_full, n_multi, keras_epochs=KERAS_EPOCHS):
     import warnings
 
     warnings.simplefilter("ignore")
-    task = get_tasks([task_name])[0]
+    task = get_tasks([task_name], keras_epochs)[0]
     task.n_full, task.n_multi = n_full, n_multi
     X, y = task.load()
     search = _search(method, task, seed)
@@ -223,28 +232,48 @@ def fit_cost(runs):
     return float(fixed), float(per_unit)
 
 
+def bracket(task, factor=3):
+    """Resource levels and candidates per rung of a successive-halving bracket of ``task``."""
+    low, high = task["min_resources"], task["max_resources"]
+    n_halvings = math.floor(math.log(high / low) / math.log(factor) + 1e-9)
+    levels = [round(high / factor ** (n_halvings - k)) for k in range(n_halvings + 1)]
+    return levels, bracket_sizes(factor**n_halvings, len(levels), factor)
+
+
 def cost_lines(runs, task):
-    """How the time of one fit grows with the resource, per method that varies it."""
+    """How the time of one fit grows with the resource, per method that varies it.
+
+    And what a successive-halving bracket then costs per candidate it trains
+    at full resource, in fits at full resource: a full-resource search gets
+    one candidate for each.
+    """
     lines = []
     low, high = task["min_resources"], task["max_resources"]
+    levels, sizes = bracket(task)
     for method in METHODS:
         mine = [r for r in runs if r["task"] == task["name"] and r["method"] == method and "resources" in r]
         cost = fit_cost(mine) if mine else None
         if cost is None:
             continue
         fixed, per_unit = cost
-        ratio = (fixed + per_unit * low) / (fixed + per_unit * high)
-        lines.append(f"| {method} | {fixed:.3f} | {per_unit * 1000:.2f} | {ratio:.2f} |")
+        full = fixed + per_unit * high
+        ratio = (fixed + per_unit * low) / full
+        spent = sum(n * (fixed + per_unit * r) for n, r in zip(sizes, levels)) / full / sizes[-1]
+        lines.append(f"| {method} | {fixed:.3f} | {per_unit * 1000:.2f} | {ratio:.2f} | {spent:.1f} |")
     if not lines:
         return []
     return [
         "",
         (f"Time of one CV fit against its resource r, least squares over every fit: fixed + "
         f"per_unit x r. Were it proportional to r, a fit at {low} would cost {low / high:.2f} of "
-        f"one at {high}."),
+        f"one at {high}. The last column prices a bracket "
+        f"({' / '.join(f'{n} at {r}' for n, r in zip(sizes, levels))}) with that cost model: what "
+        f"it spends per candidate it trains at {high}, counted in fits at {high}. A full-resource "
+        f"search spends 1 per candidate; a third of the {task['n_full']}-candidate full search's "
+        f"compute is {task['n_full'] / 3:.1f}."),
         "",
-        f"| method | fixed s | per unit ms | fit at {low} / fit at {high} |",
-        "|---|---|---|---|",
+        f"| method | fixed s | per unit ms | fit at {low} / fit at {high} | bracket, per candidate at {high} |",
+        "|---|---|---|---|---|",
         *lines,
     ]
 
@@ -297,6 +326,8 @@ def main(argv=None):
                         help="candidates of the full-resource searches, every task (default: the task's)")
     parser.add_argument("--n-multi", type=int, default=None,
                         help="candidates the multi-fidelity searches and Halving start (default: the task's)")
+    parser.add_argument("--keras-epochs", type=int, default=None,
+                        help=f"full resource of the Keras task, 9 or more (default {KERAS_EPOCHS})")  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=2, help="searches in parallel")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
@@ -306,12 +337,15 @@ def main(argv=None):
         value = getattr(args, option)
         if value is not None and value < 1:
             parser.error(f"--{option.replace('_', '-')} must be >= 1, got {value}")
+    if args.keras_epochs is not None and args.keras_epochs < 9:
+        parser.error(f"--keras-epochs must be >= 9 (two resource levels from 3), got {args.keras_epochs}")
     if args.quick and (args.n_full or args.n_multi):
         parser.error("--quick sets the candidates; it does not take --n-full or --n-multi")
     if args.render:
         print(render(json.loads(args.render.read_text()), args.render.parent))
         return
-    tasks = get_tasks(args.tasks)
+    keras_epochs = args.keras_epochs or KERAS_EPOCHS
+    tasks = get_tasks(args.tasks, keras_epochs)
     seeds = list(range(args.seeds))
     started = time.perf_counter()
     for t in tasks:
@@ -321,10 +355,12 @@ def main(argv=None):
         t.n_multi = args.n_multi or t.n_multi
     # Other budgets than the tasks' own get results files of their own.
     stem = "multi_fidelity" + "".join(
-        f"-{name}{value}" for name, value in (("full", args.n_full), ("multi", args.n_multi)) if value
+        f"-{name}{value}"
+        for name, value in (("full", args.n_full), ("multi", args.n_multi), ("epochs", args.keras_epochs))
+        if value
     )
     jobs = [
-        delayed(_one_run)(m, t.name, s, t.n_full, t.n_multi)
+        delayed(_one_run)(m, t.name, s, t.n_full, t.n_multi, keras_epochs)
         for t in tasks for s in seeds for m in METHODS
     ]  # fmt: skip
     runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)

@@ -85,7 +85,7 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
 
     budgets = set()
 
-    def fake_run(method, task_name, seed, n_full, n_multi):
+    def fake_run(method, task_name, seed, n_full, n_multi, keras_epochs):
         budgets.add((task_name, n_full, n_multi))
         return {"method": method, "task": task_name, "seed": seed, "error": "not run"}
 
@@ -103,3 +103,23 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
         with pytest.raises(SystemExit):
             multi_fidelity.main(argv)
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "fixed, per_unit, expected",
+    [
+        (0.0, 0.01, 4.0),  # time proportional to the resource: each of the 4 rungs costs one full fit
+        (1.0, 0.0, 40.0),  # a fixed cost only: every one of the 27 + 9 + 3 + 1 fits costs a full one
+    ],
+)
+def test_the_bracket_is_priced_in_fits_at_full_resource(fixed, per_unit, expected):
+    from benchmarks.multi_fidelity import cost_lines
+
+    task = {"name": "t", "min_resources": 9, "max_resources": 243, "n_full": 20}
+    levels = [9, 27, 81, 243]
+    run = {"task": "t", "method": "TPE multi-fidelity", "resources": levels,
+           "fit_time": [fixed + per_unit * r for r in levels]}  # fmt: skip
+    lines = cost_lines([run], task)
+    assert "(27 at 9 / 9 at 27 / 3 at 81 / 1 at 243)" in lines[1]
+    assert "a third of the 20-candidate full search's compute is 6.7" in lines[1]
+    assert float(lines[-1].strip("|").split("|")[-1]) == pytest.approx(expected)
