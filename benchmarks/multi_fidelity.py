@@ -1,9 +1,10 @@
 """Multi-fidelity against full-resource searches: ``python -m benchmarks.multi_fidelity``.
 
 Two tasks whose cost is set by an integer parameter: gradient boosting
-(``max_iter``, boosting rounds) on a generated classification problem, and
-the Keras digits network (``epochs``; needs the ``keras`` extra).  For each
-task, each seed, side by side:
+(``max_iter``, boosting rounds, 9 to 243) on a generated classification
+problem, and the Keras digits network (``epochs``, 3 to 81, or to
+``--keras-epochs``; needs the ``keras`` extra).  For each task, each seed,
+side by side:
 
 - ``TPESearchCV`` and ``BayesSearchCV`` evaluating every candidate at full
   resource;
@@ -18,7 +19,8 @@ the compute a multi-fidelity search needed to first reach the final best
 score of the full-resource search of the same method, and each search's
 best score within the compute HalvingRandomSearchCV spent; and how the time
 of one fit grows with the resource (a fixed cost per fit, as a Keras model's
-build and tracing, caps what lower levels can save).
+build and tracing, caps what lower levels can save), with what a
+successive-halving bracket then spends per candidate it trains in full.
 Results: ``benchmarks/results/multi_fidelity.{md,json}``.
 """
 
