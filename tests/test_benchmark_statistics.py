@@ -86,12 +86,12 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
     budgets = set()
 
     def fake_run(method, task_name, seed, n_full, n_multi, keras_epochs):
-        budgets.add((task_name, n_full, n_multi))
+        budgets.add((task_name, n_full, n_multi) + ((keras_epochs,) if task_name.startswith("keras") else ()))
         return {"method": method, "task": task_name, "seed": seed, "error": "not run"}
 
     monkeypatch.setattr(multi_fidelity, "_one_run", fake_run)
     multi_fidelity.main(["--tasks", "gbm-synthetic-acc", "--seeds", "1", "--n-full", "7",
-                         "--n-multi", "30", "--n-jobs", "1", "--out", str(tmp_path)])  # fmt: skip
+                         "--n-multi", "30", "--keras-epochs", "27", "--n-jobs", "1", "--out", str(tmp_path)])  # fmt: skip
     assert budgets == {("gbm-synthetic-acc", 7, 30)}
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "multi_fidelity-full7-multi30.json", "multi_fidelity-full7-multi30.md"]  # fmt: skip
@@ -99,6 +99,7 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
     for argv, message in [
         (["--n-full", "0"], "--n-full must be >= 1, got 0"),
         (["--quick", "--n-multi", "9"], "does not take --n-full or --n-multi"),
+        (["--keras-epochs", "8"], "--keras-epochs must be >= 9 (two resource levels from 3), got 8"),
     ]:
         with pytest.raises(SystemExit):
             multi_fidelity.main(argv)
@@ -123,3 +124,23 @@ def test_the_bracket_is_priced_in_fits_at_full_resource(fixed, per_unit, expecte
     assert "(27 at 9 / 9 at 27 / 3 at 81 / 1 at 243)" in lines[1]
     assert "a third of the 20-candidate full search's compute is 6.7" in lines[1]
     assert float(lines[-1].strip("|").split("|")[-1]) == pytest.approx(expected)
+
+
+def test_the_keras_epochs_set_the_full_resource_and_name_the_results(monkeypatch, tmp_path):
+    pytest.importorskip("keras")
+    from benchmarks import multi_fidelity
+
+    task = multi_fidelity.get_tasks(["keras-digits-acc"], keras_epochs=27)[0]
+    assert (task.max_resources, task.n_multi) == (27, 27)  # three brackets of 9 / 3 / 1
+    assert task.make_estimator().get_params()["net__epochs"] == 27
+    default = multi_fidelity.get_tasks(["keras-digits-acc"])[0]
+    assert (default.max_resources, default.n_multi) == (81, 81)
+
+    runs = []
+    monkeypatch.setattr(multi_fidelity, "_one_run", lambda *args: runs.append(args) or {
+        "method": args[0], "task": args[1], "seed": args[2], "error": "not run"})  # fmt: skip
+    multi_fidelity.main(["--tasks", "keras-digits-acc", "--seeds", "1", "--keras-epochs", "27",
+                         "--n-jobs", "1", "--out", str(tmp_path)])  # fmt: skip
+    assert {args[3:] for args in runs} == {(20, 27, 27)}
+    assert (tmp_path / "multi_fidelity-epochs27.md").exists()
+    assert "Resource `net__epochs` from 3 to 27" in (tmp_path / "multi_fidelity-epochs27.md").read_text()
