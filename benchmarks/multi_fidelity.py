@@ -26,7 +26,6 @@ Results: ``benchmarks/results/multi_fidelity.{md,json}``.
 
 import argparse
 import json
-import math
 import os
 import platform
 import time
@@ -45,6 +44,7 @@ from sklearn.model_selection import HalvingRandomSearchCV, StratifiedKFold
 
 from sk_hpo import BayesSearchCV, Integer, Real, TPESearchCV
 from sk_hpo._hyperband import bracket_sizes
+from sk_hpo._multi_fidelity import resource_levels
 
 from . import methods as M
 
@@ -88,11 +88,10 @@ def _keras_task(epochs=KERAS_EPOCHS):
         estimator = digits_task().make_estimator()
         return estimator.set_params(net__epochs=epochs)
 
-    # Three successive-halving brackets from 3 epochs (factor 3).
-    n_bracket = 3 ** math.floor(math.log(epochs / 3) / math.log(3) + 1e-9)
+    n_start = bracket(3, epochs)[1][0]
     return FidelityTask(
         "keras-digits-acc", make, space, lambda: load_digits(return_X_y=True), "net__epochs",
-        min_resources=3, max_resources=epochs, n_full=20, n_multi=3 * n_bracket,
+        min_resources=3, max_resources=epochs, n_full=20, n_multi=3 * n_start,  # three brackets
     )  # fmt: skip
 
 
@@ -234,12 +233,11 @@ def fit_cost(runs):
     return float(fixed), float(per_unit)
 
 
-def bracket(task, factor=3):
-    """Resource levels and candidates per rung of a successive-halving bracket of ``task``."""
-    low, high = task["min_resources"], task["max_resources"]
-    n_halvings = math.floor(math.log(high / low) / math.log(factor) + 1e-9)
-    levels = [round(high / factor ** (n_halvings - k)) for k in range(n_halvings + 1)]
-    return levels, bracket_sizes(factor**n_halvings, len(levels), factor)
+def bracket(min_resources, max_resources, factor=3):
+    """Resource levels, and candidates per rung of a successive-halving bracket over them."""
+    levels = resource_levels(min_resources, max_resources, factor)
+    # As Hyperband plans its most aggressive bracket: factor ** K starts.
+    return levels, bracket_sizes(factor ** (len(levels) - 1), len(levels), factor)
 
 
 def cost_lines(runs, task):
@@ -251,7 +249,7 @@ def cost_lines(runs, task):
     """
     lines = []
     low, high = task["min_resources"], task["max_resources"]
-    levels, sizes = bracket(task)
+    levels, sizes = bracket(low, high)
     for method in METHODS:
         mine = [r for r in runs if r["task"] == task["name"] and r["method"] == method and "resources" in r]
         cost = fit_cost(mine) if mine else None

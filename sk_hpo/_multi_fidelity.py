@@ -93,14 +93,20 @@ def check_fidelity(search, space, X, y):
         raise ValueError(
             f"min_resources={min_resources} must be less than max_resources={max_resources}."
         )
-    n_halvings = math.floor(math.log(max_resources / min_resources) / math.log(factor) + 1e-9)
-    levels = sorted({round(max_resources / factor ** (n_halvings - k)) for k in range(n_halvings + 1)})
+    levels = resource_levels(min_resources, max_resources, factor)
     if len(levels) < 2:
         raise ValueError(
             f"min_resources={min_resources}, max_resources={max_resources} and factor={factor} "
             "leave a single resource level: lower min_resources or factor."
         )
     return Fidelity(resource, levels, factor, bool(search.hyperband))
+
+
+def resource_levels(min_resources, max_resources, factor):
+    """The resource of each level, smallest first: ``max_resources`` divided by
+    ``factor`` again and again while it stays at or above ``min_resources``."""
+    n_halvings = math.floor(math.log(max_resources / min_resources) / math.log(factor) + 1e-9)
+    return sorted({round(max_resources / factor ** (n_halvings - k)) for k in range(n_halvings + 1)})
 
 
 def _is_count(value):
