@@ -13,11 +13,11 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ._failures import collecting_fit_results, raise_all_failed
+from ._failures import check_fit_results, collecting_fit_results, raise_all_failed
 from ._fingerprint import describe, search_fingerprint
 from ._optimizer import ASK_ROUNDS, RANDOM_TRIES
 from ._progress import Progress, quiet_batches
-from ._replay import replay, replay_cells
+from ._internals import check_internals, replay
 from ._search_space import SearchSpace
 from ._storage import StoredCandidate, Study
 from ._validation import (
@@ -61,6 +61,7 @@ class BaseModelSearchCV(BaseSearchCV):
         "storage": [str, os.PathLike, None],
         "study_name": [str, None],
         "resume": ["boolean"],
+        "asynchronous": ["boolean"],
     }
 
     def __init__(
@@ -84,6 +85,7 @@ class BaseModelSearchCV(BaseSearchCV):
         storage=None,
         study_name=None,
         resume=True,
+        asynchronous=False,
     ):
         super().__init__(
             estimator=estimator,
@@ -105,6 +107,7 @@ class BaseModelSearchCV(BaseSearchCV):
         self.storage = storage
         self.study_name = study_name
         self.resume = resume
+        self.asynchronous = asynchronous
 
     @abstractmethod
     def _make_optimizer(self, space, seed):
@@ -131,6 +134,8 @@ class BaseModelSearchCV(BaseSearchCV):
     fit.__doc__ = BaseSearchCV.fit.__doc__
 
     def _run_search(self, evaluate_candidates):
+        asynchronous = bool(getattr(self, "asynchronous", False))
+        check_internals(evaluate_candidates, self.storage is not None, asynchronous)
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
         callbacks = check_callbacks(self.callbacks)
@@ -147,12 +152,19 @@ class BaseModelSearchCV(BaseSearchCV):
 
             optimizer = make_hyperband(self, space, fidelity, seed)
             run = MultiFidelityRun(self, space, optimizer, evaluate_candidates, seed, study, fidelity)
+        pool = None
+        if asynchronous:
+            from ._executor import Pool
+            from ._internals import fit_context
+
+            run.context = fit_context(evaluate_candidates, self)
+            pool = Pool(run.context, self.n_jobs)
         try:
             with collecting_fit_results() as fit_results:
                 run.fit_results = fit_results
                 if study is not None:
                     run.resume()
-                run.loop(callbacks, initial_points)
+                run.loop(callbacks, initial_points, pool)
         finally:
             if study is not None:
                 study.close()
@@ -196,7 +208,6 @@ class BaseModelSearchCV(BaseSearchCV):
     def _open_study(self, space, X, y, evaluate_candidates):
         if self.storage is None:
             return None
-        replay_cells(evaluate_candidates)  # fail now, not after the first batch
         name = self.study_name if self.study_name is not None else type(self).__name__
         return Study(self.storage, name, search_fingerprint(self, space, X, y), self.resume)
 
@@ -227,6 +238,8 @@ class _SearchRun:
         self.n_resumed = 0
         self.fit_results = None
         self.results = None
+        self.context = None  # the fits' data and estimator, in asynchronous mode
+        self.queued = []  # initial points not evaluated yet
         self.start_time = time.monotonic()
         self._unpicklable_warned = False
         # What a stored algorithm state depends on; constant during a fit.
@@ -282,7 +295,13 @@ class _SearchRun:
             self.optimizer.tell(list(batch_points), [c.loss for c in candidates])
 
     def _restore_state(self, n_stored):
-        """Continue the stored algorithm, if it is the one this search runs."""
+        """Continue the stored algorithm, if it is the one this search runs.
+
+        An asynchronous search stores no state (its algorithm holds the
+        candidates that were running) and always re-tells.
+        """
+        if self.context is not None:
+            return False
         n_candidates, state = self.study.snapshot()
         if state is None or n_candidates != n_stored:
             return False
@@ -316,12 +335,20 @@ class _SearchRun:
             return None
 
     # -- the loop -----------------------------------------------------------
-    def loop(self, callbacks, initial_points=()):
+    def loop(self, callbacks, initial_points=(), pool=None):
         progress = Progress(
             type(self.search).__name__, self.n_iter, len(self.scores), self.search.verbose, self.unit
         )
         try:
-            self._loop(callbacks, initial_points, progress)
+            if pool is None:
+                self._loop(callbacks, initial_points, progress)
+            else:
+                from ._async import run_asynchronously
+
+                self.callbacks, self.progress = callbacks, progress
+                self._start_async(initial_points)
+                stopped = run_asynchronously(self, pool)
+                self._end_async(stopped)
         finally:
             progress.close()
         self._raise_if_all_failed()
@@ -357,18 +384,102 @@ class _SearchRun:
             if any(callback(state) for callback in callbacks):
                 break
 
+    # -- the asynchronous mode (sk_hpo._async) ---------------------------------
+    def _start_async(self, initial_points):
+        self.queued = [p for p in initial_points if self.space.key(p) not in self.known]
+        self._n_tickets = 0
+        self._non_finite = None
+
+    def _end_async(self, stopped):
+        if self._non_finite is not None:
+            warnings.warn(self._non_finite.message, self._non_finite.category)
+        if not stopped and len(self.scores) < self.n_iter:
+            warnings.warn(
+                f"The search space has no new candidate left after {len(self.scores)} "
+                f"distinct candidates (of n_iter={self.n_iter}); the search stops here.",
+                UserWarning,
+            )
+
+    def _ticket(self, point, params, more, splits=None, **extra):
+        from ._async import Ticket
+
+        self._n_tickets += 1
+        return Ticket(self._n_tickets, point, params, more, self.search.n_splits_,
+                      splits=splits, extra=extra)  # fmt: skip
+
+    def next_candidate(self, running):
+        """A new candidate for a free worker, or None (budget spent, or none new now)."""
+        if len(self.scores) + len(running) >= self.n_iter:
+            return None
+        busy = {self.space.key(t.point): t for t in running}
+        while self.queued:
+            point = self.queued.pop(0)
+            if self.space.key(point) not in busy:
+                break
+        else:
+            points, twins = self._ask_new(1, busy)
+            for twin, key in twins:
+                busy[key].twins.append(twin)
+            if not points:
+                return None
+            point = points[0]
+        more_results = getattr(self.optimizer, "more_results", None)
+        more = {k: v[0] for k, v in more_results([point]).items()} if more_results else {}
+        return self._ticket(point, self.space.to_params(point), more)
+
+    def finish(self, ticket):
+        """Record a candidate whose splits all finished; True when a callback stops."""
+        losses, evaluated = self._record_finished(ticket)
+        self.optimizer.tell([ticket.point], losses)
+        if ticket.twins:
+            self.optimizer.tell(ticket.twins, losses * len(ticket.twins))
+        return self._after_finish(evaluated)
+
+    def _record_finished(self, ticket):
+        """``cv_results_`` rows, stored record and losses of a finished ticket."""
+        outs = ticket.outs
+        self.context.insert_error_scores(outs, self.search.scoring)
+        n_before = len(self.fit_results)
+        check_fit_results(outs, self.search.error_score)  # appends to self.fit_results
+        more = {key: [value] for key, value in ticket.more.items()}
+        # scikit-learn warns of non-finite scores each time it formats the results;
+        # it formats them once per batch, this mode once per candidate: keep the
+        # last such warning and give it once, at the end (_end_async).
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.results = replay(self.evaluate_candidates, self.search, [ticket.params], outs, more)
+        for warning in caught:
+            if "non-finite" in str(warning.message):
+                self._non_finite = warning
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        # Each candidate is its own batch (a genetic search's: its generation).
+        batch = int(ticket.more.get("generation", self.batches[-1] + 1 if self.batches else 0))
+        return self._record([ticket.point], [ticket.params], more, n_before, batch)
+
+    def _after_finish(self, evaluated, detail=""):
+        if self.study is not None:
+            self.study.save_batch(evaluated, None)
+        self._check_all_failed()
+        state = self._state()
+        self.progress.update(state, len(evaluated), detail=detail)
+        return any(callback(state) for callback in self.callbacks)
+
     def _raise_if_all_failed(self):
         if self.n_failed == len(self.scores) and self.scores:
             raise_all_failed(self.fit_results, self.search.error_score)
 
-    def _ask_new(self, n_wanted):
+    def _ask_new(self, n_wanted, busy=()):
         """Up to ``n_wanted`` points never evaluated, and in-batch twins.
 
         A proposal already evaluated is answered at once from the known loss
-        and costs no budget; a proposal equal to another of this batch is
-        told that one's loss after the batch.
+        and costs no budget; a proposal equal to another of this batch (or
+        of ``busy``, the keys of candidates under way) is told that one's
+        loss after it is evaluated.
         """
-        batch, batch_keys, twins = [], set(), []
+        batch, batch_keys, twins = [], set(busy), []
         for _ in range(ASK_ROUNDS):
             for point in self.optimizer.ask(n_wanted - len(batch)):
                 point = self.space.canonical(point)
@@ -386,7 +497,7 @@ class _SearchRun:
                 return batch, twins
         # The optimizer keeps proposing known candidates: fill up at random.
         for _ in range(RANDOM_TRIES * (n_wanted - len(batch))):
-            if len(self.known) + len(batch) >= self.space.size:
+            if len(self.known) + len(batch_keys) >= self.space.size:
                 break
             point = self.space.sample(1, self.fallback_rng)[0]
             key = self.space.key(point)
@@ -412,6 +523,10 @@ class _SearchRun:
         with quiet_batches(self.search):
             self.results = self.evaluate_candidates(candidates, cv=cv, more_results=more or None)
         batch = self.batches[-1] + 1 if self.batches else 0
+        return self._record(points, candidates, more, n_before, batch)
+
+    def _record(self, points, candidates, more, n_before, batch):
+        """Losses and ``StoredCandidate`` records of the last ``len(points)`` rows."""
         new_fits = self.fit_results[n_before:]
         n_splits = len(new_fits) // len(points)
         scores = np.asarray(self.results[self._score_key()][-len(points) :], float)

@@ -254,6 +254,13 @@ class GPOptimizer(Optimizer):
             self.pending.pop(key, None)
         return keys
 
+    def pend(self, points):
+        for point in points:
+            point = self.space.canonical(point)
+            key = self.space.key(point)
+            if key not in self.told_keys:
+                self.pending[key] = point
+
     # -- initial design -------------------------------------------------------
     def _initial_point(self):
         if not self._design:

@@ -70,6 +70,17 @@ def collecting_fit_results():
         _local.collector = previous
 
 
+def check_fit_results(results, error_score):
+    """Treat the fit results of one candidate as ``evaluate_candidates`` treats a batch's.
+
+    For the asynchronous mode, which fits outside ``evaluate_candidates``:
+    inside :func:`collecting_fit_results` they are recorded, and a candidate
+    whose every fit failed only warns.
+    """
+    _install()
+    _tolerant_check(results, error_score)
+
+
 def raise_all_failed(results, error_score):
     """Raise scikit-learn's error for fit results that all failed."""
     _tolerant_check.original(results, error_score)

@@ -18,6 +18,17 @@ mutation may move a child to another branch, where it starts from that
 branch's best individual so far, or from a random point of it.  A child
 never carries a parameter of a branch it is not in.
 
+Steady state (``steady_state=True``, the asynchronous searches' mode):
+no generation waits for its last member.  After the design, every ``ask``
+breeds one child from the population as it stands, and every ``tell``
+puts the child into the population at once, in place of the worst
+individual if it is better (a (mu + 1) scheme, Whitley's GENITOR 1989),
+so the best is never lost (elitism is implicit).  A child's generation is
+one more than the higher of its parents' (the design is generation 0),
+which keeps the ``generation`` column meaning "how many breedings from
+the design".  The one-fifth rule adapts the step after every
+``population_size`` children told.
+
 Generations and batches: a generation ends when ``ask`` is called while
 every point asked before has been told.  Points re-asked while some are
 still pending (to replace a child that repeated a known candidate) belong
@@ -66,6 +77,9 @@ class GeneticAlgorithm(Optimizer):
         Adapt the mutation step by the one-fifth success rule.
     initial_point_generator : str, default="sobol"
         The design of the first generation (see ``initial_design``).
+    steady_state : bool, default=False
+        Breed a child per ``ask`` from the current population and take it
+        in at its ``tell``, instead of generation by generation.
     """
 
     def __init__(
@@ -81,6 +95,7 @@ class GeneticAlgorithm(Optimizer):
         mutation_step=0.1,
         adaptive_mutation=True,
         initial_point_generator="sobol",
+        steady_state=False,
     ):
         super().__init__(space, seed)
         self.population_size = population_size
@@ -98,9 +113,14 @@ class GeneticAlgorithm(Optimizer):
         self.history = []  # one dict per generation (see _record)
         self._design = []
         self._n_asked = 0  # points asked in the current generation
+        self.steady_state = steady_state
+        self._generation_of = {}  # steady state: key -> generation of each point asked
+        self._wins = []  # steady state: did each child told since the last adaptation win?
 
     # -- ask / tell -----------------------------------------------------------
     def ask(self, n_points=1):
+        if self.steady_state:
+            return [self._ask_steady() for _ in range(n_points)]
         if not self.pending and self._n_asked:
             self._next_generation()
         batch = []
@@ -116,6 +136,10 @@ class GeneticAlgorithm(Optimizer):
 
     def tell(self, points, losses):
         keys = super().tell(points, losses)
+        if self.steady_state:
+            for point, key, loss in zip(points, keys, self.losses[-len(points):]):
+                self._tell_steady(self.space.canonical(point), key, loss)
+            return keys
         for point, key, loss in zip(points, keys, self.losses[-len(points):]):
             point = self.space.canonical(point)
             _, parent_loss = self.pending.pop(key, (point, np.inf))
@@ -125,7 +149,43 @@ class GeneticAlgorithm(Optimizer):
 
     def more_results(self, points):
         """The ``generation`` column of ``cv_results_`` for ``points``."""
+        if self.steady_state:
+            keys = [self.space.key(self.space.canonical(p)) for p in points]
+            return {"generation": [self._generation_of.get(key, 0) for key in keys]}
         return {"generation": [self.generation] * len(points)}
+
+    # -- steady state ---------------------------------------------------------
+    def _ask_steady(self):
+        if self._n_asked < self.population_size or not self.population:
+            point, parent_loss, generation = self._initial_point(), np.inf, 0
+        else:
+            point, parent_loss, parents = self._breed(with_parents=True)
+            generation = 1 + max(self._generation_of.get(self.space.key(p), 0) for p in parents)
+        key = self.space.key(point)
+        self.pending[key] = (point, parent_loss)
+        self._generation_of.setdefault(key, generation)
+        self._n_asked += 1
+        return point
+
+    def _tell_steady(self, point, key, loss):
+        _, parent_loss = self.pending.pop(key, (point, np.inf))
+        generation = self._generation_of.setdefault(key, 0)
+        self.children.append((point, loss, parent_loss, generation))
+        if not any(self.space.key(p) == key for p, _ in self.population):
+            if len(self.population) < self.population_size:
+                self.population.append((point, loss))
+            else:
+                worst = max(range(len(self.population)), key=lambda i: self.population[i][1])
+                if loss < self.population[worst][1]:
+                    self.population[worst] = (point, loss)
+        if generation > 0:
+            self._wins.append(loss < parent_loss)
+            if self.adaptive_mutation and len(self._wins) == self.population_size:
+                factor = _STEP_UP if np.mean(self._wins) > 0.2 else _STEP_DOWN
+                self.mutation_step = float(np.clip(self.mutation_step * factor, *_STEP_BOUNDS))
+                self._wins = []
+        self.generation = max(self.generation, generation)
+        self._record(generation)
 
     # -- generations ----------------------------------------------------------
     def _initial_point(self):
@@ -149,12 +209,17 @@ class GeneticAlgorithm(Optimizer):
         self._n_asked = 0
         self.generation += 1
 
-    def _record(self):
-        """Statistics of the current generation (updated as its points are told)."""
-        losses = np.array([loss for _, loss, _ in self.children], dtype=float)
+    def _record(self, generation=None):
+        """Statistics of a generation (the current one), updated as its points are told."""
+        if generation is None:
+            generation = self.generation
+            losses = [loss for _, loss, _ in self.children]
+        else:  # steady state: the children of every generation are kept
+            losses = [child[1] for child in self.children if child[3] == generation]
+        losses = np.array(losses, dtype=float)
         finite = losses[np.isfinite(losses)]
         entry = {
-            "generation": self.generation,
+            "generation": generation,
             "n_evaluated": len(self.told_keys),
             "n_individuals": len(losses),
             "n_failed": int(len(losses) - len(finite)),
@@ -165,18 +230,21 @@ class GeneticAlgorithm(Optimizer):
             "max_loss": float(finite.max()) if len(finite) else np.inf,
             "mutation_step": self.mutation_step,
         }
-        if self.history and self.history[-1]["generation"] == self.generation:
-            self.history[-1] = entry
-        else:
-            self.history.append(entry)
+        for i, old in enumerate(self.history):
+            if old["generation"] == generation:
+                self.history[i] = entry
+                return
+        self.history.append(entry)
+        self.history.sort(key=lambda e: e["generation"])
 
     # -- breeding -------------------------------------------------------------
     def _tournament(self):
         picks = self.rng.integers(len(self.population), size=self.tournament_size)
         return self.population[min(picks, key=lambda i: self.population[i][1])]
 
-    def _breed(self):
+    def _breed(self, with_parents=False):
         (first, first_loss) = self._tournament()
+        parents = [first]
         parent_loss = first_loss
         x = np.array(first.x, dtype=float)
         branch = first.branch
@@ -187,8 +255,10 @@ class GeneticAlgorithm(Optimizer):
                 x = self._crossover(branch, x, np.asarray(second.x, dtype=float))
                 parent_loss = min(first_loss, second_loss)
                 crossed = True
+                parents.append(second)
         branch, x = self._mutate(branch, x, force=not crossed)
-        return self.space.canonical(Point(branch, x)), parent_loss
+        child = self.space.canonical(Point(branch, x))
+        return (child, parent_loss, parents) if with_parents else (child, parent_loss)
 
     def _crossover(self, branch, a, b):
         child = a.copy()

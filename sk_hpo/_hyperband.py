@@ -193,7 +193,8 @@ class Hyperband:
             level_losses.append(float(loss) if np.isfinite(loss) else np.inf)
 
     # -- proposals ----------------------------------------------------------
-    def _propose(self, n):
+    def _propose(self, n, running=()):
+        """``n`` new candidates; ``running``: points under evaluation, for the model."""
         out = []
 
         def take(point):
@@ -214,6 +215,8 @@ class Hyperband:
         else:
             optimizer = self.make_optimizer(int(self.rng.integers(2**31)))
             optimizer.tell(*self.results[level])
+            if running:
+                optimizer.pend(list(running))
             for _ in range(ASK_ROUNDS):
                 if len(out) == n:
                     break

@@ -6,7 +6,8 @@ call at one resource level: the estimator's ``resource`` parameter set to
 the level, or (``resource="n_samples"``) every CV split subsampled to it,
 as scikit-learn's Halving searches do.  ``cv_results_`` gains their
 ``iter`` (the level, 0 for the least resource) and ``n_resources``
-columns, and a ``bracket`` column.
+columns, and a ``bracket`` column.  With ``asynchronous=True`` the rungs
+are scheduled by ``sk_hpo._asha.ASHA`` instead, one evaluation at a time.
 """
 
 import math
@@ -19,6 +20,7 @@ from sklearn.model_selection import check_cv
 from sklearn.model_selection._search_successive_halving import _SubsampleMetaSplitter
 from sklearn.utils.validation import _num_samples
 
+from ._asha import ASHA
 from ._base import _SearchRun
 from ._hyperband import Hyperband
 
@@ -114,7 +116,8 @@ def _is_count(value):
 
 
 def make_hyperband(search, space, fidelity, seed):
-    hyperband = Hyperband(
+    scheduler = ASHA if getattr(search, "asynchronous", False) else Hyperband
+    hyperband = scheduler(
         space,
         n_levels=len(fidelity.levels),
         factor=fidelity.factor,
@@ -150,7 +153,12 @@ class MultiFidelityRun(_SearchRun):
 
     def _retell(self, stored, points):
         levels = [self.fidelity.levels.index(c.more["n_resources"]) for c in stored]
-        self.optimizer.observe(points, levels, [c.loss for c in stored])
+        losses = [c.loss for c in stored]
+        if isinstance(self.optimizer, ASHA):
+            brackets = [c.more.get("bracket") for c in stored]
+            self.optimizer.observe(points, levels, losses, brackets)
+        else:
+            self.optimizer.observe(points, levels, losses)
 
     def resume(self):
         super().resume()
@@ -177,6 +185,54 @@ class MultiFidelityRun(_SearchRun):
             if any(callback(state) for callback in callbacks):
                 break
 
+    # -- asynchronous: ASHA ----------------------------------------------------
+    def _start_async(self, initial_points):
+        super()._start_async(initial_points)
+        self.optimizer.queue = [
+            p for p in initial_points if self.space.key(p) not in self.optimizer.started
+        ]
+        self.queued = []
+        self._splits = {}  # level -> subsampled splits (resource="n_samples")
+
+    def _end_async(self, stopped):
+        self.n_iter = len(self.scores)  # ASHA's evaluations are known only at the end
+        super()._end_async(stopped)
+
+    def next_candidate(self, running):
+        job = self.optimizer.ask([t.point for t in running])
+        if job is None:
+            return None
+        level, bracket, point = job
+        resource = self.fidelity.levels[level]
+        more = {"iter": level, "n_resources": resource, "bracket": bracket}
+        params = self._params_of(point, {"n_resources": resource})
+        return self._ticket(point, params, more, splits=self._level_splits(level), level=level)
+
+    def _level_splits(self, level):
+        if self.fidelity.resource != "n_samples":
+            return None
+        if level not in self._splits:
+            cv = self._subsampler(self.fidelity.levels[level])
+            self._splits[level] = self.context.split(cv)
+        return self._splits[level]
+
+    def finish(self, ticket):
+        losses, evaluated = self._record_finished(ticket)
+        level, bracket = ticket.extra["level"], ticket.more["bracket"]
+        self.optimizer.tell(ticket.point, level, bracket, losses[0])
+        self.n_duplicates = self.optimizer.n_duplicates
+        self.n_iter = max(self.n_iter, len(self.scores) + 1)
+        resource = f"{self.fidelity.resource}={self.fidelity.levels[level]}"
+        return self._after_finish(evaluated, detail=f"bracket {bracket}, {resource}, ")
+
+    def _subsampler(self, resource):
+        return _SubsampleMetaSplitter(
+            base_cv=self.cv,
+            fraction=resource / self.n_samples,
+            subsample_test=True,
+            random_state=self.seed,
+        )
+
     def _evaluate_level(self, points, level):
         resource = self.fidelity.levels[level]
         n = len(points)
@@ -186,14 +242,7 @@ class MultiFidelityRun(_SearchRun):
             "bracket": [self.optimizer.bracket.number] * n,
         }
         params = [self._params_of(point, {"n_resources": resource}) for point in points]
-        cv = None
-        if self.fidelity.resource == "n_samples":
-            cv = _SubsampleMetaSplitter(
-                base_cv=self.cv,
-                fraction=resource / self.n_samples,
-                subsample_test=True,
-                random_state=self.seed,
-            )
+        cv = self._subsampler(resource) if self.fidelity.resource == "n_samples" else None
         return self._evaluate(points, params=params, more=more, cv=cv)
 
     def _comparable(self, scores):

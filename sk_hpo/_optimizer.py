@@ -44,6 +44,14 @@ class Optimizer:
         """Propose ``n_points`` points to evaluate next."""
         raise NotImplementedError
 
+    def pend(self, points):
+        """Points under evaluation that this optimizer did not ask for.
+
+        Proposals account for them as for points asked and not yet told
+        (an asynchronous multi-fidelity search tells a fresh model which
+        candidates are running).  Nothing here; the models override it.
+        """
+
     def tell(self, points, losses):
         """Record the losses of evaluated points (``inf`` for a failure).
 

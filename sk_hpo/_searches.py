@@ -137,7 +137,26 @@ _COMMON_PARAMETERS = """\
         search space, estimator, data, scoring or ``cv`` is refused.
     resume : bool, default=True
         With False, a stored study of the same name is discarded and the
-        search starts again."""
+        search starts again.
+    asynchronous : bool, default=False
+        Keep every worker busy: each (candidate, split) fit is its own task,
+        and the moment a candidate's last split finishes it is told to the
+        algorithm, stored, shown and passed to the callbacks, and a new
+        candidate is proposed for the free worker, accounting for the ones
+        still running (see :mod:`sk_hpo._async`).  Use it with several
+        workers and fits whose times differ (sizes of networks, numbers of
+        trees): no worker waits for the slowest fit of a batch, nor for the
+        algorithm.  Runs on joblib's loky, multiprocessing and threading
+        backends and on ``dask.distributed`` (``joblib.parallel_backend(
+        "dask")``), with ``n_jobs`` workers; ``n_points`` and
+        ``pre_dispatch`` are not used.  ``cv_results_`` rows come in
+        completion order and each candidate is its own batch for the
+        callbacks.  **It gives up reproducibility**: the candidates depend
+        on which fits finish first, so the same ``random_state`` gives the
+        same candidates only with one worker.  With ``storage``, each
+        candidate is stored the moment it finishes (a killed process loses
+        only the candidates running), and a resumed search re-tells the
+        stored candidates to a new algorithm."""
 
 _COMMON_ATTRIBUTES = """\
     cv_results_ : dict of numpy (masked) ndarrays
@@ -333,6 +352,7 @@ class TPESearchCV(BaseModelSearchCV):
         storage=None,
         study_name=None,
         resume=True,
+        asynchronous=False,
         resource=None,
         min_resources="smallest",
         max_resources="auto",
@@ -364,6 +384,7 @@ class TPESearchCV(BaseModelSearchCV):
             storage=storage,
             study_name=study_name,
             resume=resume,
+            asynchronous=asynchronous,
         )
         self.resource = resource
         self.min_resources = min_resources
@@ -518,6 +539,7 @@ class BayesSearchCV(BaseModelSearchCV):
         storage=None,
         study_name=None,
         resume=True,
+        asynchronous=False,
         resource=None,
         min_resources="smallest",
         max_resources="auto",
@@ -551,6 +573,7 @@ class BayesSearchCV(BaseModelSearchCV):
             storage=storage,
             study_name=study_name,
             resume=resume,
+            asynchronous=asynchronous,
         )
         self.resource = resource
         self.min_resources = min_resources
@@ -728,6 +751,16 @@ class GeneticSearchCV(BaseModelSearchCV):
     generation; ``NoImprovementStopper(n_generations=...)`` counts
     generations.
 
+    With ``asynchronous=True`` the evolution is steady-state: after the
+    design, a child is bred from the population as it stands whenever a
+    worker frees, and joins it (in place of the worst, if better) as soon
+    as it is evaluated; no generation waits for its last member.  A
+    child's ``generation`` is one more than the higher of its parents',
+    the design being generation 0; ``history_`` has a row per generation
+    so defined, and stopping callbacks run after every candidate, with
+    ``NoImprovementStopper(n_generations=...)`` counting these
+    generations.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -778,6 +811,7 @@ class GeneticSearchCV(BaseModelSearchCV):
         storage=None,
         study_name=None,
         resume=True,
+        asynchronous=False,
         population_size=10,
         generations=None,
         crossover_probability=0.8,
@@ -805,6 +839,7 @@ class GeneticSearchCV(BaseModelSearchCV):
             storage=storage,
             study_name=study_name,
             resume=resume,
+            asynchronous=asynchronous,
         )
         del self.n_points  # a generation is the batch
         self.population_size = population_size
@@ -848,6 +883,7 @@ class GeneticSearchCV(BaseModelSearchCV):
             elitism=self.elitism,
             mutation_step=self.mutation_step,
             adaptive_mutation=self.adaptive_mutation,
+            steady_state=bool(self.asynchronous),
         )
 
     def _run_search(self, evaluate_candidates):

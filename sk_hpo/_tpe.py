@@ -11,8 +11,10 @@ Tree-structured spaces: the branch is modelled as a categorical variable
 over all observations, and each branch's dimensions only on the
 observations of that branch; ``l(b, x) = l(b) l(x | b)``, likewise ``g``.
 
-Batches: points proposed but not yet told are added to the bad group (a
-constant liar), so that the points of one batch spread out.
+Batches and asynchronous searches: every point proposed and not yet told
+(earlier in this batch, or by an earlier ``ask`` and still being
+evaluated) is added to the bad group (a constant liar), so that points
+evaluated at the same time spread out.
 """
 
 import math
@@ -75,16 +77,38 @@ class TPE(Optimizer):
         self.n_ei_candidates = n_ei_candidates
         self.prior_weight = prior_weight
         self.consider_endpoints = consider_endpoints
+        self.pending = []  # (key, point) asked and not yet told, repeats included
 
     def ask(self, n_points=1):
-        pending = []
+        batch = []
         for _ in range(n_points):
-            if len(self.points) + len(pending) < self.n_startup_trials:
+            liars = [point for _, point in self.pending]
+            if len(self.points) + len(liars) < self.n_startup_trials:
                 point = self.space.sample(1, self.rng)[0]
             else:
-                point = self._propose(pending)
-            pending.append(point)
-        return pending
+                point = self._propose(liars)
+            self.pending.append((self.space.key(self.space.canonical(point)), point))
+            batch.append(point)
+        return batch
+
+    def pend(self, points):
+        for point in points:
+            key = self.space.key(self.space.canonical(point))
+            if key not in self.told_keys:
+                self.pending.append((key, point))
+
+    def __setstate__(self, state):
+        state.setdefault("pending", [])  # a state stored before it was kept
+        self.__dict__.update(state)
+
+    def tell(self, points, losses):
+        keys = super().tell(points, losses)
+        for key in keys:
+            for i, (pending_key, _) in enumerate(self.pending):
+                if pending_key == key:
+                    del self.pending[i]
+                    break
+        return keys
 
     def _split(self, n_pending):
         """Boolean mask of the good observations among the told ones."""

@@ -1,0 +1,104 @@
+"""Asynchronous evaluation: a new candidate the moment a worker frees.
+
+In the default (batch) mode a search proposes ``n_points`` candidates,
+waits for the slowest of their fits, tells the algorithm, and proposes the
+next batch; every worker idles while the slowest fit runs and while the
+algorithm computes its next proposals.  With ``asynchronous=True`` the
+search keeps every worker busy instead, as asynchronous parallel Bayesian
+optimisation does (Ginsbourger, Le Riche and Carraro 2010, "Kriging is
+well-suited to parallelize optimization"; Optuna's parallel trials):
+
+- each (candidate, split) fit is its own task on the executor of
+  ``sk_hpo._executor``; one more fit than there are workers is kept queued,
+  so a worker that frees starts the next fit at once while the algorithm
+  learns the result and proposes, in the calling thread;
+- a candidate is told to the algorithm, stored, shown by the progress bar
+  and passed to the callbacks as soon as its last split finishes, so
+  ``cv_results_`` rows come in completion order;
+- proposals account for the candidates still running: the algorithm
+  asked for them and has not been told, so the Gaussian process believes
+  its own mean there (kriging believer) and TPE counts them as bad (a
+  constant liar).
+
+What this gives up: the candidates depend on which fit finishes first, so
+the same ``random_state`` gives the same candidates only with one worker.
+
+The loop knows nothing of what is searched: a *run* (``_SearchRun`` or the
+multi-fidelity one) gives it the next candidate (``next_candidate``) and
+takes each finished one (``finish``).  The executor runs the fits; the
+run's algorithm (or its ASHA scheduler) decides.  Ray Tune keeps the same
+three parts apart.
+"""
+
+from dataclasses import dataclass, field
+
+from sklearn.base import clone
+
+
+@dataclass
+class Ticket:
+    """A candidate being evaluated."""
+
+    number: int  # order of submission
+    point: object
+    params: dict
+    more: dict  # this candidate's extra cv_results_ columns, one value each
+    n_splits: int
+    outs: list = field(default=None)
+    twins: list = field(default_factory=list)  # proposals equal to it, told its loss
+    splits: list = None  # (train, test) pairs other than the search's (subsampled rungs)
+    extra: dict = field(default_factory=dict)  # what the run needs back in finish
+
+    def __post_init__(self):
+        self.outs = [None] * self.n_splits
+
+    @property
+    def done(self):
+        return all(out is not None for out in self.outs)
+
+
+def run_asynchronously(run, pool):
+    """Evaluate ``run``'s candidates on ``pool`` until it has no more to give.
+
+    ``run.next_candidate(running)`` returns a ``Ticket`` to start, or None
+    when it has none now (``running``: the tickets under way);
+    ``run.finish(ticket)`` records a finished one and returns True to stop.
+    Returns True when a callback stopped the search.
+    """
+    running = {}  # future -> (ticket, split)
+    tickets = []  # started and not finished, in submission order
+    # One fit more than the workers stays queued, so no worker waits for a proposal.
+    capacity = pool.n_workers + (pool.backend != "sequential")
+    base = pool.context.base_estimator
+    stopped = False
+    try:
+        while True:
+            while not stopped and len(running) < capacity:
+                ticket = run.next_candidate(tickets)
+                if ticket is None:
+                    break
+                tickets.append(ticket)
+                for split in range(ticket.n_splits):
+                    future = pool.submit(clone(base), ticket.params, split, ticket.splits)
+                    running[future] = (ticket, split)
+            if not running:
+                break
+            done = sorted(pool.wait(running), key=lambda f: (running[f][0].number, running[f][1]))
+            for future in done:
+                ticket, split = running.pop(future)
+                if future.cancelled():
+                    continue
+                ticket.outs[split] = future.result()  # error_score="raise" raises here
+                if ticket.done:
+                    tickets.remove(ticket)
+                    if run.finish(ticket) and not stopped:
+                        stopped = True
+                        # No new fit starts; the ones running finish and are recorded.
+                        for other in list(running):
+                            if other.cancel():
+                                running.pop(other)
+    except BaseException:
+        pool.close(list(running), wait=False)
+        raise
+    pool.close(list(running))
+    return stopped

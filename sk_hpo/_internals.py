@@ -1,0 +1,118 @@
+"""Everything sk_hpo reads of ``BaseSearchCV.fit``'s internals, in one place.
+
+``BaseSearchCV.fit`` accumulates the candidates and the per-split results
+of every ``evaluate_candidates`` call in lists that live in that function's
+closure, and builds ``cv_results_``, the best index and the refit from
+them.  Two features reach into it:
+
+- storage: a resumed search appends its stored candidates to those lists
+  (:func:`replay`), so that scikit-learn treats them exactly as if they had
+  just been evaluated;
+- the asynchronous mode: it runs scikit-learn's own ``_fit_and_score`` on
+  one (candidate, split) at a time, with the estimator, data, scorers and
+  routed parameters that ``fit`` prepared (:func:`fit_context`), and records
+  each finished candidate with :func:`replay`.
+
+:func:`check_internals` is called once at the start of every search's
+``fit``, before any model is trained, and names the scikit-learn version
+and what is missing when a release has moved them.
+"""
+
+from dataclasses import dataclass
+
+import sklearn
+from sklearn.model_selection._validation import _fit_and_score, _insert_error_scores
+
+_CELLS = ("all_candidate_params", "all_out", "all_more_results", "results")
+# What the asynchronous mode takes from the closure besides _CELLS.
+_FIT_CELLS = ("X", "y", "base_estimator", "fit_and_score_kwargs", "routed_params")
+
+
+def _cells(evaluate_candidates):
+    code = getattr(evaluate_candidates, "__code__", None)
+    closure = getattr(evaluate_candidates, "__closure__", None) or ()
+    return dict(zip(code.co_freevars, closure)) if code is not None else {}
+
+
+def check_internals(evaluate_candidates, storage=False, asynchronous=False):
+    """Raise, before any fit, if this scikit-learn lacks what the search uses."""
+    needed = (_CELLS if storage or asynchronous else ()) + (_FIT_CELLS if asynchronous else ())
+    cells = _cells(evaluate_candidates)
+    missing = [name for name in needed if name not in cells]
+    if missing:
+        features = " and ".join(
+            name for name, used in (("storage=", storage), ("asynchronous=True", asynchronous))
+            if used
+        )  # fmt: skip
+        raise RuntimeError(
+            f"{features} cannot run with this scikit-learn ({sklearn.__version__}): "
+            f"BaseSearchCV.fit no longer keeps {missing}. Install a scikit-learn that "
+            f"sk_hpo's pyproject.toml supports, or search without {features}."
+        )
+    return cells
+
+
+def replay(evaluate_candidates, search, candidate_params, outs, more_results):
+    """Record evaluated candidates as if ``evaluate_candidates`` had fitted them.
+
+    ``outs`` holds ``search.n_splits_`` results per candidate, candidate
+    after candidate, as ``_fit_and_score`` returns them.  Returns the
+    ``cv_results_`` so far.
+    """
+    cells = _cells(evaluate_candidates)
+    all_params = cells["all_candidate_params"].cell_contents
+    all_out = cells["all_out"].cell_contents
+    all_more = cells["all_more_results"].cell_contents
+    all_params.extend(candidate_params)
+    all_out.extend(outs)
+    for key, values in more_results.items():
+        all_more[key].extend(values)
+    results = search._format_results(all_params, search.n_splits_, all_out, all_more)
+    cells["results"].cell_contents = results
+    return results
+
+
+@dataclass
+class FitContext:
+    """What one (candidate, split) fit needs, as ``BaseSearchCV.fit`` prepared it."""
+
+    X: object
+    y: object
+    base_estimator: object
+    fit_and_score_kwargs: dict
+    splits: list  # (train, test) index arrays of the search's cv, in order
+    split_params: dict  # routed to cv.split (groups)
+
+    def split(self, cv):
+        """The (train, test) pairs of another splitter (a subsampled rung's)."""
+        return list(cv.split(self.X, self.y, **self.split_params))
+
+    def insert_error_scores(self, out, scoring):
+        """Fill failed splits' scores as ``evaluate_candidates`` does for a callable scoring."""
+        if callable(scoring):
+            _insert_error_scores(out, self.fit_and_score_kwargs["error_score"])
+
+
+def fit_context(evaluate_candidates, search):
+    """The data, estimator, scorers and splits of this ``fit``."""
+    cells = check_internals(evaluate_candidates, asynchronous=True)
+    X, y = cells["X"].cell_contents, cells["y"].cell_contents
+    routed = cells["routed_params"].cell_contents
+    # scikit-learn < 1.9 keeps the checked splitter in the closure, later ones on the search.
+    cv = cells["cv_orig"].cell_contents if "cv_orig" in cells else search._checked_cv_orig
+    split_params = dict(routed.splitter.split)
+    splits = list(cv.split(X, y, **split_params))
+    if len(splits) != search.n_splits_:
+        raise ValueError(
+            f"cv.split and cv.get_n_splits return inconsistent results. Expected "
+            f"{search.n_splits_} splits, got {len(splits)}"
+        )
+    kwargs = dict(cells["fit_and_score_kwargs"].cell_contents)
+    return FitContext(X, y, cells["base_estimator"].cell_contents, kwargs, splits, split_params)
+
+
+def fit_and_score(estimator, X, y, train, test, parameters, kwargs):
+    """scikit-learn's fit and score of one candidate on one split (runs in a worker)."""
+    return _fit_and_score(
+        estimator, X, y, train=train, test=test, parameters=parameters, **kwargs
+    )
