@@ -9,9 +9,13 @@ optimisation does (Ginsbourger, Le Riche and Carraro 2010, "Kriging is
 well-suited to parallelize optimization"; Optuna's parallel trials):
 
 - each (candidate, split) fit is its own task on the executor of
-  ``sk_hpo._executor``; one more fit than there are workers is kept queued,
-  so a worker that frees starts the next fit at once while the algorithm
-  learns the result and proposes, in the calling thread;
+  ``sk_hpo._executor``, and more fits than there are workers are kept
+  queued, so a worker that frees starts the next fit at once while the
+  algorithm learns the result and proposes, in the calling thread.  How
+  many: one, plus as many as finish while the algorithm proposes one
+  candidate (running averages of both times), so that a slow proposal (a
+  Gaussian process's, with many fast fits) does not leave workers idle;
+  at most twice the workers;
 - a candidate is told to the algorithm, stored, shown by the progress bar
   and passed to the callbacks as soon as its last split finishes, so
   ``cv_results_`` rows come in completion order;
@@ -30,6 +34,8 @@ run's algorithm (or its ASHA scheduler) decides.  Ray Tune keeps the same
 three parts apart.
 """
 
+import math
+import time
 from dataclasses import dataclass, field
 
 from sklearn.base import clone
@@ -67,14 +73,15 @@ def run_asynchronously(run, pool):
     """
     running = {}  # future -> (ticket, split)
     tickets = []  # started and not finished, in submission order
-    # One fit more than the workers stays queued, so no worker waits for a proposal.
-    capacity = pool.n_workers + (pool.backend != "sequential")
     base = pool.context.base_estimator
     stopped = False
+    pace = _Pace(pool)
     try:
         while True:
-            while not stopped and len(running) < capacity:
+            while not stopped and len(running) < pace.capacity():
+                started = time.perf_counter()
                 ticket = run.next_candidate(tickets)
+                pace.asked(time.perf_counter() - started)
                 if ticket is None:
                     break
                 tickets.append(ticket)
@@ -84,6 +91,7 @@ def run_asynchronously(run, pool):
             if not running:
                 break
             done = sorted(pool.wait(running), key=lambda f: (running[f][0].number, running[f][1]))
+            pace.finished(len(done))
             for future in done:
                 ticket, split = running.pop(future)
                 if future.cancelled():
@@ -102,3 +110,35 @@ def run_asynchronously(run, pool):
         raise
     pool.close(list(running))
     return stopped
+
+
+class _Pace:
+    """How many fits to keep submitted: the workers, plus enough queued to cover a proposal.
+
+    Running averages (weight 0.3 on the newest) of the seconds one proposal
+    takes and of the seconds between two finished fits.
+    """
+
+    def __init__(self, pool):
+        self.n_workers = pool.n_workers
+        self.sequential = pool.backend == "sequential"
+        self.ask_seconds = 0.0
+        self.interval = None
+        self.last = time.perf_counter()
+
+    def capacity(self):
+        if self.sequential:
+            return 1
+        queued = 1
+        if self.interval:
+            queued += math.ceil(self.ask_seconds / self.interval)
+        return self.n_workers + min(queued, self.n_workers)
+
+    def asked(self, seconds):
+        self.ask_seconds = 0.7 * self.ask_seconds + 0.3 * seconds
+
+    def finished(self, n):
+        now = time.perf_counter()
+        interval = (now - self.last) / max(n, 1)
+        self.last = now
+        self.interval = interval if self.interval is None else 0.7 * self.interval + 0.3 * interval
