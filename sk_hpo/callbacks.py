@@ -1,7 +1,8 @@
 """Callbacks that stop a search early.
 
 A callback is any callable taking a :class:`SearchState`; it is called
-after every batch of candidates, and returning ``True`` stops the search
+after every batch of candidates (with ``asynchronous=True``, after every
+candidate), and returning ``True`` stops the search
 cleanly (the best candidate so far is refitted as usual).  The stoppers
 below keep no state of their own, so one instance may serve several
 searches and survives ``clone``.
@@ -32,6 +33,8 @@ class SearchState:
     batches : ndarray of shape (n_evaluated,)
         The batch of each candidate, counted from 0: a generation of
         ``GeneticSearchCV``, ``n_points`` candidates of the other searches.
+        With ``asynchronous=True`` every candidate is its own batch (a
+        genetic search's batch is its generation), in completion order.
     best_score : float
         The best of ``scores`` (``nan`` while every candidate failed).
     best_params : dict or None

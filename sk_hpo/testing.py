@@ -208,3 +208,18 @@ def minimise(optimizer, objective, n_evaluations, batch_size=1):
 def dummy_data(n_samples=4):
     """Data to fit a :class:`FunctionEstimator` on (it is ignored)."""
     return np.zeros((n_samples, 1)), np.arange(n_samples) % 2
+
+
+def assert_same_cv_results(ours, theirs):
+    """Assert that two ``cv_results_`` have the same keys, types, dtypes and shapes,
+    the same parameters, and the same split scores, means and ranks."""
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        if key == "params":
+            assert ours[key] == theirs[key]
+            continue
+        assert type(ours[key]) is type(theirs[key]), key
+        assert ours[key].dtype == theirs[key].dtype, key
+        assert ours[key].shape == theirs[key].shape, key
+        if key.startswith(("split", "mean_test", "std_test", "rank_")):
+            np.testing.assert_allclose(ours[key], theirs[key], err_msg=key)

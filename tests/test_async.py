@@ -23,7 +23,7 @@ from sk_hpo._genetic import GeneticAlgorithm
 from sk_hpo._search_space import SearchSpace
 from sk_hpo._tpe import TPE
 from sk_hpo.callbacks import NoImprovementStopper
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, assert_same_cv_results, dummy_data
 
 BRANIN = FUNCTIONS["branin"].search_space
 SEARCHES = {
@@ -102,17 +102,7 @@ def test_cv_results_have_scikit_learns_shape_for_the_same_candidates(iris):
                              random_state=0, return_train_score=True).fit(X, y)  # fmt: skip
     grid = GridSearchCV(SVC(), [{k: [v] for k, v in p.items()} for p in search.cv_results_["params"]],
                         return_train_score=True).fit(X, y)  # fmt: skip
-    ours, theirs = search.cv_results_, grid.cv_results_
-    assert list(ours) == list(theirs)
-    for key in theirs:
-        if key == "params":
-            assert ours[key] == theirs[key]
-            continue
-        assert type(ours[key]) is type(theirs[key]), key
-        assert ours[key].dtype == theirs[key].dtype, key
-        assert ours[key].shape == theirs[key].shape, key
-        if key.startswith(("split", "mean_test", "std_test", "rank_")):
-            np.testing.assert_allclose(ours[key], theirs[key], err_msg=key)
+    assert_same_cv_results(search.cv_results_, grid.cv_results_)
     assert search.best_params_ == grid.best_params_
     assert search.best_estimator_.get_params()["C"] == search.best_params_["C"]
 
@@ -367,7 +357,7 @@ _KILLED_SEARCH = textwrap.dedent(
     import sys
     from joblib import parallel_backend
     from sk_hpo import TPESearchCV
-    from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
+    from sk_hpo.testing import FUNCTIONS, FunctionEstimator, assert_same_cv_results, dummy_data
 
     X, y = dummy_data()
     with parallel_backend("threading"):

@@ -18,6 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from sk_hpo import Integer, RandomSearchCV, Real
 from sk_hpo._base import FAILURE_PATIENCE
+from sk_hpo.testing import assert_same_cv_results
 from sk_hpo.callbacks import NoImprovementStopper, SearchState, ThresholdStopper
 
 
@@ -28,16 +29,7 @@ def _grid_equivalent(search, X, y, **kwargs):
 
 
 def _assert_same_structure(ours, theirs):
-    assert list(ours) == list(theirs)
-    for key in theirs:
-        if key == "params":
-            assert ours[key] == theirs[key]
-            continue
-        assert type(ours[key]) is type(theirs[key]), key
-        assert ours[key].dtype == theirs[key].dtype, key
-        assert ours[key].shape == theirs[key].shape, key
-        if key.startswith(("split", "mean_test", "std_test", "rank_")):
-            np.testing.assert_allclose(ours[key], theirs[key], err_msg=key)
+    assert_same_cv_results(ours, theirs)
 
 
 @pytest.mark.parametrize("return_train_score", [False, True])
