@@ -15,7 +15,9 @@ well-suited to parallelize optimization"; Optuna's parallel trials):
   many: one, plus as many as finish while the algorithm proposes one
   candidate (running averages of both times), so that a slow proposal (a
   Gaussian process's, with many fast fits) does not leave workers idle;
-  at most twice the workers;
+  at most twice the workers.  When fits finish faster than the algorithm
+  proposes, the places freed meanwhile are filled by one ``ask`` of several
+  candidates, which fits the model once for all of them;
 - a candidate is told to the algorithm, stored, shown by the progress bar
   and passed to the callbacks as soon as its last split finishes, so
   ``cv_results_`` rows come in completion order;
@@ -28,7 +30,7 @@ What this gives up: the candidates depend on which fit finishes first, so
 the same ``random_state`` gives the same candidates only with one worker.
 
 The loop knows nothing of what is searched: a *run* (``_SearchRun`` or the
-multi-fidelity one) gives it the next candidate (``next_candidate``) and
+multi-fidelity one) gives it the next candidates (``next_candidates``) and
 takes each finished one (``finish``).  The executor runs the fits; the
 run's algorithm (or its ASHA scheduler) decides.  Ray Tune keeps the same
 three parts apart.
@@ -66,8 +68,8 @@ class Ticket:
 def run_asynchronously(run, pool):
     """Evaluate ``run``'s candidates on ``pool`` until it has no more to give.
 
-    ``run.next_candidate(running)`` returns a ``Ticket`` to start, or None
-    when it has none now (``running``: the tickets under way);
+    ``run.next_candidates(running, n)`` returns up to ``n`` ``Ticket``s to
+    start, none when it has none now (``running``: the tickets under way);
     ``run.finish(ticket)`` records a finished one and returns True to stop.
     Returns True when a callback stopped the search.
     """
@@ -76,18 +78,23 @@ def run_asynchronously(run, pool):
     base = pool.context.base_estimator
     stopped = False
     pace = _Pace(pool)
+    n_splits = len(pool.context.splits)
     try:
         while True:
             while not stopped and len(running) < pace.capacity():
+                # Candidates to fill the free places: one when the algorithm keeps
+                # up, several at once (one model fit for all) when it falls behind.
+                n_wanted = math.ceil((pace.capacity() - len(running)) / n_splits)
                 started = time.perf_counter()
-                ticket = run.next_candidate(tickets)
+                new = run.next_candidates(tickets, n_wanted)
                 pace.asked(time.perf_counter() - started)
-                if ticket is None:
+                if not new:
                     break
-                tickets.append(ticket)
-                for split in range(ticket.n_splits):
-                    future = pool.submit(clone(base), ticket.params, split, ticket.splits)
-                    running[future] = (ticket, split)
+                for ticket in new:
+                    tickets.append(ticket)
+                    for split in range(ticket.n_splits):
+                        future = pool.submit(clone(base), ticket.params, split, ticket.splits)
+                        running[future] = (ticket, split)
             if not running:
                 break
             done = sorted(pool.wait(running), key=lambda f: (running[f][0].number, running[f][1]))
@@ -116,7 +123,8 @@ class _Pace:
     """How many fits to keep submitted: the workers, plus enough queued to cover a proposal.
 
     Running averages (weight 0.3 on the newest) of the seconds one proposal
-    takes and of the seconds between two finished fits.
+    takes (a slower one counts at once) and of the seconds between two
+    finished fits.
     """
 
     def __init__(self, pool):
@@ -135,7 +143,9 @@ class _Pace:
         return self.n_workers + min(queued, self.n_workers)
 
     def asked(self, seconds):
-        self.ask_seconds = 0.7 * self.ask_seconds + 0.3 * seconds
+        # A slower proposal counts at once (the model just took over from the
+        # design); a faster one lowers the average slowly.
+        self.ask_seconds = max(seconds, 0.7 * self.ask_seconds + 0.3 * seconds)
 
     def finished(self, n):
         now = time.perf_counter()

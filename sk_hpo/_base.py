@@ -159,6 +159,7 @@ class BaseModelSearchCV(BaseSearchCV):
 
             run.context = fit_context(evaluate_candidates, self)
             pool = Pool(run.context, self.n_jobs)
+            self._configure_workers(run.optimizer, pool.n_workers)
         try:
             with collecting_fit_results() as fit_results:
                 run.fit_results = fit_results
@@ -174,6 +175,9 @@ class BaseModelSearchCV(BaseSearchCV):
         self.optimizer_ = run.optimizer
         if fidelity is not None:
             self._set_fidelity_attributes(fidelity, run)
+
+    def _configure_workers(self, optimizer, n_workers):
+        """Adapt the algorithm to an asynchronous search on ``n_workers`` (a hook)."""
 
     def _check_fidelity(self, space, X, y):
         """The resource levels of a multi-fidelity search; None for the others."""
@@ -407,25 +411,32 @@ class _SearchRun:
         return Ticket(self._n_tickets, point, params, more, self.search.n_splits_,
                       splits=splits, extra=extra)  # fmt: skip
 
-    def next_candidate(self, running):
-        """A new candidate for a free worker, or None (budget spent, or none new now)."""
-        if len(self.scores) + len(running) >= self.n_iter:
-            return None
+    def next_candidates(self, running, n_wanted):
+        """Up to ``n_wanted`` new candidates for free workers (none: budget spent,
+        or no new one now)."""
+        n_wanted = min(n_wanted, self.n_iter - len(self.scores) - len(running))
+        if n_wanted <= 0:
+            return []
         busy = {self.space.key(t.point): t for t in running}
-        while self.queued:
+        points = []
+        while self.queued and len(points) < n_wanted:
             point = self.queued.pop(0)
             if self.space.key(point) not in busy:
-                break
-        else:
-            points, twins = self._ask_new(1, busy)
-            for twin, key in twins:
-                busy[key].twins.append(twin)
-            if not points:
-                return None
-            point = points[0]
+                points.append(point)
+        twins = []
+        if not points:
+            points, twins = self._ask_new(n_wanted, busy)
         more_results = getattr(self.optimizer, "more_results", None)
-        more = {k: v[0] for k, v in more_results([point]).items()} if more_results else {}
-        return self._ticket(point, self.space.to_params(point), more)
+        more = more_results(points) if more_results and points else {}
+        tickets = [
+            self._ticket(point, self.space.to_params(point), {k: v[i] for k, v in more.items()})
+            for i, point in enumerate(points)
+        ]
+        # A proposal equal to a candidate under way is told its loss with it.
+        busy.update((self.space.key(t.point), t) for t in tickets)
+        for twin, key in twins:
+            busy[key].twins.append(twin)
+        return tickets
 
     def finish(self, ticket):
         """Record a candidate whose splits all finished; True when a callback stops."""

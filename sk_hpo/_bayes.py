@@ -227,6 +227,11 @@ class GPOptimizer(Optimizer):
         self.pending = {}  # key -> point asked and not yet told
         self._design = []  # points of the initial design not yet proposed, last first
         self._fitted_on = -1
+        self._conditioned_on = -1
+        # Told points between two fits of the hyperparameters: 1 in batches;
+        # an asynchronous search, told one candidate at a time, sets it to
+        # about one batch's worth (BayesSearchCV._configure_workers).
+        self.refit_every = 1
 
     # -- ask / tell -----------------------------------------------------------
     def ask(self, n_points=1):
@@ -271,17 +276,24 @@ class GPOptimizer(Optimizer):
 
     # -- the model ------------------------------------------------------------
     def _fit(self):
-        """Fit the GP to the told points (once per new data), add pending fantasies."""
+        """Fit the GP to the told points, add pending fantasies.
+
+        The hyperparameters are refitted once ``refit_every`` points have
+        been told since the last fit (1: at every new point); in between the
+        GP is conditioned on the new points with the hyperparameters it has.
+        """
         n_told = len(self.points)
         X = self.encoding.encode(self.points)
         y = warp_losses(self.losses, self.warping, self.clip)
-        if self._fitted_on != n_told:
+        new_data = getattr(self, "_conditioned_on", self._fitted_on) != n_told
+        if self._fitted_on < 0 or n_told - self._fitted_on >= getattr(self, "refit_every", 1):
             self.gp.fit(X, y, self.rng)
             self._fitted_on = n_told
-            if self.hedge is not None:
-                self.hedge.update(lambda rows: self.gp.predict(rows)[0])
         else:
             self.gp.condition(X, y)
+        if new_data and self.hedge is not None:
+            self.hedge.update(lambda rows: self.gp.predict(rows)[0])
+        self._conditioned_on = n_told
         if self.pending:
             pending = self.encoding.encode(list(self.pending.values()))
             # Kriging believer: the fantasy equals the posterior mean, and is

@@ -19,8 +19,9 @@ branch's best individual so far, or from a random point of it.  A child
 never carries a parameter of a branch it is not in.
 
 Steady state (``steady_state=True``, the asynchronous searches' mode):
-no generation waits for its last member.  After the design, every ``ask``
-breeds one child from the population as it stands, and every ``tell``
+no generation waits for its last member.  Once the design has filled the
+population (until then a free worker gets another design point), every
+``ask`` breeds one child from the population as it stands, and every ``tell``
 puts the child into the population at once, in place of the worst
 individual if it is better (a (mu + 1) scheme, Whitley's GENITOR 1989),
 so the best is never lost (elitism is implicit).  A child's generation is
@@ -156,7 +157,10 @@ class GeneticAlgorithm(Optimizer):
 
     # -- steady state ---------------------------------------------------------
     def _ask_steady(self):
-        if self._n_asked < self.population_size or not self.population:
+        # Breed only from a full population: while the design is still being
+        # evaluated, a free worker gets another design point, not a child of
+        # the one or two that happened to finish first.
+        if self._n_asked < self.population_size or len(self.population) < self.population_size:
             point, parent_loss, generation = self._initial_point(), np.inf, 0
         else:
             point, parent_loss, parents = self._breed(with_parents=True)

@@ -198,15 +198,21 @@ class MultiFidelityRun(_SearchRun):
         self.n_iter = len(self.scores)  # ASHA's evaluations are known only at the end
         super()._end_async(stopped)
 
-    def next_candidate(self, running):
-        job = self.optimizer.ask([t.point for t in running])
-        if job is None:
-            return None
-        level, bracket, point = job
-        resource = self.fidelity.levels[level]
-        more = {"iter": level, "n_resources": resource, "bracket": bracket}
-        params = self._params_of(point, {"n_resources": resource})
-        return self._ticket(point, params, more, splits=self._level_splits(level), level=level)
+    def next_candidates(self, running, n_wanted):
+        running_points = [t.point for t in running]
+        tickets = []
+        for _ in range(n_wanted):
+            job = self.optimizer.ask(running_points)
+            if job is None:
+                break
+            level, bracket, point = job
+            resource = self.fidelity.levels[level]
+            more = {"iter": level, "n_resources": resource, "bracket": bracket}
+            params = self._params_of(point, {"n_resources": resource})
+            splits = self._level_splits(level)
+            tickets.append(self._ticket(point, params, more, splits=splits, level=level))
+            running_points.append(point)
+        return tickets
 
     def _level_splits(self, level):
         if self.fidelity.resource != "n_samples":

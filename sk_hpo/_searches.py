@@ -608,6 +608,15 @@ class BayesSearchCV(BaseModelSearchCV):
     def _make_optimizer(self, space, seed):
         return GPOptimizer(space, seed, **self._optimizer_options())
 
+    def _configure_workers(self, optimizer, n_workers):
+        # Told one candidate at a time, the GP would refit its hyperparameters
+        # at every result, and its proposals could not keep up with many
+        # workers and fast fits: refit about as often as batches of one
+        # candidate per free worker would (workers / splits), and only
+        # condition on the new results in between.
+        if isinstance(optimizer, GPOptimizer):
+            optimizer.refit_every = max(1, n_workers // self.n_splits_)
+
 
 def _from_skopt_kwargs(kwargs):
     """scikit-optimize's ``optimizer_kwargs`` as GPOptimizer options."""

@@ -243,9 +243,13 @@ def test_steady_state_genetic_search_breeds_from_the_population_as_it_stands():
     design = ga.ask(4)
     assert ga.more_results(design)["generation"] == [0, 0, 0, 0]
     ga.tell(design[:2], [loss(p) for p in design[:2]])  # two still running
-    child = ga.ask(1)[0]  # bred at once from the two told, not waiting for the rest
+    extra = ga.ask(1)[0]  # the population is not full yet: another design point
+    assert ga.more_results([extra])["generation"] == [0]
+    ga.tell(design[2:], [loss(p) for p in design[2:]])  # the extra one still running
+    child = ga.ask(1)[0]  # bred at once from the full population, not waiting for it
     assert ga.more_results([child])["generation"] == [1]
-    ga.tell(design[2:] + [child], [loss(p) for p in design[2:] + [child]])
+    ga.tell([extra, child], [loss(extra), loss(child)])
+    design = design + [extra]
     best = min(loss(p) for p in design + [child])
     for _ in range(40):
         point = ga.ask(1)[0]
@@ -255,7 +259,7 @@ def test_steady_state_genetic_search_breeds_from_the_population_as_it_stands():
         best = min(best, loss(point))
     generations = [e["generation"] for e in ga.history]
     assert generations == sorted(set(generations)) and generations[-1] >= 3
-    assert sum(e["n_individuals"] for e in ga.history) == 45
+    assert sum(e["n_individuals"] for e in ga.history) == 46
 
 
 def test_genetic_search_generation_column_in_asynchronous_mode():
