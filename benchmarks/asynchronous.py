@@ -13,6 +13,9 @@ same seeds; results in ``benchmarks/results/asynchronous.{json,md}``.
   OptunaSearchCV (``n_jobs=8``: asynchronous trials in threads) beside.
 - ``sleep-dask``: the same on a ``dask.distributed`` ``LocalCluster`` of 8
   single-threaded worker processes (``joblib.parallel_backend("dask")``).
+- ``sleep-threads-x4`` (only when named): ``sleep-threads`` with fits 4
+  times longer (0.2-3.2 s), to tell apart idle time caused by the
+  algorithm's proposals from idle time caused by waiting for fits.
 - ``hgb-2cores``: a real, CPU-bound model whose fit time depends on its
   parameters (``HistGradientBoostingClassifier``, ``max_iter`` 10-300 and
   ``max_leaf_nodes`` 4-64, on 3000 generated samples), 2 loky workers on
@@ -60,8 +63,9 @@ PEERS = ("RandomizedSearchCV", "OptunaSearchCV")
 HARTMANN = FUNCTIONS["hartmann6"]
 
 
-def _sleep_task():
-    space = {**HARTMANN.search_space, "fit_delay": Real(0.05, 0.8, prior="log-uniform")}
+def _sleep_task(scale=1):
+    delays = Real(0.05 * scale, 0.8 * scale, prior="log-uniform")
+    space = {**HARTMANN.search_space, "fit_delay": delays}
     X, y = dummy_data()
     return {
         "estimator": FunctionEstimator("hartmann6"), "space": space, "X": X, "y": y,
@@ -90,6 +94,9 @@ def _hgb_task():
 WORKLOADS = {
     "sleep-threads": (_sleep_task, "threading"),
     "sleep-dask": (_sleep_task, "dask"),
+    # Run on its own (--workloads sleep-threads-x4): fits 4 times longer, the
+    # same 16-fold spread, to see whether the model's proposals keep up.
+    "sleep-threads-x4": (lambda: _sleep_task(scale=4), "threading"),
     "hgb-2cores": (_hgb_task, "loky"),
 }
 
@@ -261,7 +268,7 @@ def render(raw):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--workloads", default="sleep-threads,sleep-dask,hgb-2cores")
     parser.add_argument("--methods", default=",".join([*OURS, *PEERS]))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default="asynchronous")

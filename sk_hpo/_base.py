@@ -1,5 +1,6 @@
 """The search engine: any ask/tell optimizer as a scikit-learn search."""
 
+import contextlib
 import itertools
 import numbers
 import os
@@ -15,9 +16,9 @@ from sklearn.utils._param_validation import Interval
 
 from ._failures import check_fit_results, collecting_fit_results, raise_all_failed
 from ._fingerprint import describe, search_fingerprint
+from ._internals import check_internals, replay
 from ._optimizer import ASK_ROUNDS, RANDOM_TRIES
 from ._progress import Progress, quiet_batches
-from ._internals import check_internals, replay
 from ._search_space import SearchSpace
 from ._storage import StoredCandidate, Study
 from ._validation import (
@@ -243,6 +244,7 @@ class _SearchRun:
         self.fit_results = None
         self.results = None
         self.context = None  # the fits' data and estimator, in asynchronous mode
+        self._non_finite = None  # scikit-learn's last warning of non-finite scores
         self.queued = []  # initial points not evaluated yet
         self.start_time = time.monotonic()
         self._unpicklable_warned = False
@@ -267,7 +269,8 @@ class _SearchRun:
         outs = [out for c in stored for out in c.results]
         more = {key: [c.more.get(key) for c in stored] for key in stored[-1].more}
         params = [self._params_of(point, c.more) for c, point in zip(stored, points)]
-        self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
+        with self._formatting_results():
+            self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
         self.fit_results.extend(outs)
         for candidate, point in zip(stored, points):
             self.known[self.space.key(point)] = candidate.loss
@@ -355,7 +358,26 @@ class _SearchRun:
                 self._end_async(stopped)
         finally:
             progress.close()
+        if self._non_finite is not None:
+            warnings.warn(self._non_finite.message, self._non_finite.category)
         self._raise_if_all_failed()
+
+    @contextlib.contextmanager
+    def _formatting_results(self):
+        """Around scikit-learn's formatting of ``cv_results_``: its warning of
+        non-finite scores is kept and given once per ``fit`` (at the end of
+        ``loop``), as scikit-learn's own searches give it, not once per batch
+        or candidate; other warnings pass."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for warning in caught:
+            if issubclass(warning.category, UserWarning) and "non-finite" in str(warning.message):
+                self._non_finite = warning
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
 
     def _loop(self, callbacks, initial_points, progress):
         search = self.search
@@ -392,11 +414,8 @@ class _SearchRun:
     def _start_async(self, initial_points):
         self.queued = [p for p in initial_points if self.space.key(p) not in self.known]
         self._n_tickets = 0
-        self._non_finite = None
 
     def _end_async(self, stopped):
-        if self._non_finite is not None:
-            warnings.warn(self._non_finite.message, self._non_finite.category)
         if not stopped and len(self.scores) < self.n_iter:
             warnings.warn(
                 f"The search space has no new candidate left after {len(self.scores)} "
@@ -453,19 +472,8 @@ class _SearchRun:
         n_before = len(self.fit_results)
         check_fit_results(outs, self.search.error_score)  # appends to self.fit_results
         more = {key: [value] for key, value in ticket.more.items()}
-        # scikit-learn warns of non-finite scores each time it formats the results;
-        # it formats them once per batch, this mode once per candidate: keep the
-        # last such warning and give it once, at the end (_end_async).
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with self._formatting_results():
             self.results = replay(self.evaluate_candidates, self.search, [ticket.params], outs, more)
-        for warning in caught:
-            if "non-finite" in str(warning.message):
-                self._non_finite = warning
-            else:
-                warnings.warn_explicit(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
         # Each candidate is its own batch (a genetic search's: its generation).
         batch = int(ticket.more.get("generation", self.batches[-1] + 1 if self.batches else 0))
         return self._record([ticket.point], [ticket.params], more, n_before, batch)
@@ -531,7 +539,7 @@ class _SearchRun:
         if more is None:
             more_results = getattr(self.optimizer, "more_results", None)
             more = more_results(points) if more_results else {}
-        with quiet_batches(self.search):
+        with quiet_batches(self.search), self._formatting_results():
             self.results = self.evaluate_candidates(candidates, cv=cv, more_results=more or None)
         batch = self.batches[-1] + 1 if self.batches else 0
         return self._record(points, candidates, more, n_before, batch)

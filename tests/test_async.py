@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -16,14 +17,26 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-from sk_hpo import BayesSearchCV, GeneticSearchCV, Integer, RandomSearchCV, Real, TPESearchCV
+from sk_hpo import (
+    BayesSearchCV,
+    GeneticSearchCV,
+    Integer,
+    RandomSearchCV,
+    Real,
+    TPESearchCV,
+)
 from sk_hpo._asha import ASHA
 from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
 from sk_hpo._search_space import SearchSpace
 from sk_hpo._tpe import TPE
 from sk_hpo.callbacks import NoImprovementStopper
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator, assert_same_cv_results, dummy_data
+from sk_hpo.testing import (
+    FUNCTIONS,
+    FunctionEstimator,
+    assert_same_cv_results,
+    dummy_data,
+)
 
 BRANIN = FUNCTIONS["branin"].search_space
 SEARCHES = {
@@ -186,9 +199,9 @@ def test_an_all_failing_start_raises_scikit_learns_error(sleepy, iris):
     X, y = iris
     search = RandomSearchCV(SleepyClassifier(fail=True), {"a": Real(0, 1)}, n_iter=30, cv=2,
                             n_jobs=4, asynchronous=True, random_state=0)  # fmt: skip
-    with parallel_backend("threading"), pytest.warns(FitFailedWarning):
-        with pytest.raises(ValueError, match="fits failed"):
-            search.fit(X, y)
+    with parallel_backend("threading"), pytest.warns(FitFailedWarning), \
+            pytest.raises(ValueError, match="fits failed"):  # fmt: skip
+        search.fit(X, y)
 
 
 def test_failing_candidates_are_kept_and_error_score_raise_raises(iris):
@@ -205,6 +218,21 @@ def test_failing_candidates_are_kept_and_error_score_raise_raises(iris):
     assert not search.best_params_["fail"]
     with parallel_backend("threading"), pytest.raises(ValueError, match="cannot be fitted"):
         search.set_params(error_score="raise").fit(X, y)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_non_finite_scores_are_warned_once_per_fit_as_scikit_learn_does(iris, asynchronous):
+    X, y = iris
+    search = RandomSearchCV(SleepyClassifier(), {"a": Real(0, 1), "fail": [True, False]},
+                            n_iter=12, n_points=2, cv=2, n_jobs=2, random_state=0,
+                            asynchronous=asynchronous)  # fmt: skip
+    with parallel_backend("threading"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    assert np.isnan(search.cv_results_["mean_test_score"]).any()
+    non_finite = [w for w in caught if "non-finite" in str(w.message)]
+    assert len(non_finite) == 1
+    assert any(issubclass(w.category, FitFailedWarning) for w in caught)
 
 
 def test_multimetric_refit_in_asynchronous_mode(iris):
@@ -276,7 +304,7 @@ def test_asha_promotes_without_waiting_for_the_rung_to_fill():
     asha = ASHA(space, n_levels=3, factor=3, n_candidates=9, n_min=100, seed=0)
     running = []
     for _ in range(4):  # four workers take four new candidates
-        level, bracket, point = asha.ask(running)
+        level, _, point = asha.ask(running)
         assert level == 0
         running.append(point)
     # Three finish: the best of them is in the rung's top third and is promoted at once,
@@ -350,9 +378,9 @@ def test_bad_backend_is_refused_before_any_fit(iris, sleepy):
     X, y = iris
     search = RandomSearchCV(SleepyClassifier(), {"a": Real(0, 1)}, n_iter=3, n_jobs=2,
                             asynchronous=True)  # fmt: skip
-    with parallel_backend("sk_hpo_test_other"):
-        with pytest.raises(ValueError, match="asynchronous=True runs its fits on"):
-            search.fit(X, y)
+    with parallel_backend("sk_hpo_test_other"), \
+            pytest.raises(ValueError, match="asynchronous=True runs its fits on"):  # fmt: skip
+        search.fit(X, y)
     assert sleepy.log == []
 
 
