@@ -9,14 +9,16 @@ optimisation does (Ginsbourger, Le Riche and Carraro 2010, "Kriging is
 well-suited to parallelize optimization"; Optuna's parallel trials):
 
 - each (candidate, split) fit is its own task on the executor of
-  ``sk_hpo._executor``, and more fits than there are workers are kept
-  queued, so a worker that frees starts the next fit at once while the
-  algorithm learns the result and proposes, in the calling thread.  How
-  many: one, plus as many as finish while the algorithm proposes one
-  candidate (running averages of both times), so that a slow proposal (a
-  Gaussian process's, with many fast fits) does not leave workers idle;
-  at most twice the workers.  When fits finish faster than the algorithm
-  proposes, the places freed meanwhile are filled by one ``ask`` of several
+  ``sk_hpo._executor``, and every worker has its next fit queued behind the
+  one it runs (twice as many fits submitted as there are workers), so a
+  worker that frees starts the next fit at once while the algorithm learns
+  the result and proposes, in the calling thread.  With 8 workers and fits
+  of 0.05-0.8 s, one queued fit in all (tried first) left a Gaussian
+  process's workers idle a quarter of the time while it proposed
+  (``benchmarks/results/asynchronous.md``); so many candidates under way
+  at once are as many as batches of ``2 * n_jobs / n_splits`` would
+  evaluate together.  When fits finish faster than the algorithm proposes,
+  the places freed meanwhile are filled by one ``ask`` of several
   candidates, which fits the model once for all of them;
 - a candidate is told to the algorithm, stored, shown by the progress bar
   and passed to the callbacks as soon as its last split finishes, so
@@ -37,7 +39,6 @@ three parts apart.
 """
 
 import math
-import time
 from dataclasses import dataclass, field
 
 from sklearn.base import clone
@@ -77,17 +78,16 @@ def run_asynchronously(run, pool):
     tickets = []  # started and not finished, in submission order
     base = pool.context.base_estimator
     stopped = False
-    pace = _Pace(pool)
+    # Every worker's next fit queued behind the one it runs; one worker: none.
+    capacity = 1 if pool.backend == "sequential" else 2 * pool.n_workers
     n_splits = len(pool.context.splits)
     try:
         while True:
-            while not stopped and len(running) < pace.capacity():
+            while not stopped and len(running) < capacity:
                 # Candidates to fill the free places: one when the algorithm keeps
                 # up, several at once (one model fit for all) when it falls behind.
-                n_wanted = math.ceil((pace.capacity() - len(running)) / n_splits)
-                started = time.perf_counter()
+                n_wanted = math.ceil((capacity - len(running)) / n_splits)
                 new = run.next_candidates(tickets, n_wanted)
-                pace.asked(time.perf_counter() - started)
                 if not new:
                     break
                 for ticket in new:
@@ -98,7 +98,6 @@ def run_asynchronously(run, pool):
             if not running:
                 break
             done = sorted(pool.wait(running), key=lambda f: (running[f][0].number, running[f][1]))
-            pace.finished(len(done))
             for future in done:
                 ticket, split = running.pop(future)
                 if future.cancelled():
@@ -118,37 +117,3 @@ def run_asynchronously(run, pool):
     pool.close(list(running))
     return stopped
 
-
-class _Pace:
-    """How many fits to keep submitted: the workers, plus enough queued to cover a proposal.
-
-    Running averages (weight 0.3 on the newest) of the seconds one proposal
-    takes (a slower one counts at once) and of the seconds between two
-    finished fits.
-    """
-
-    def __init__(self, pool):
-        self.n_workers = pool.n_workers
-        self.sequential = pool.backend == "sequential"
-        self.ask_seconds = 0.0
-        self.interval = None
-        self.last = time.perf_counter()
-
-    def capacity(self):
-        if self.sequential:
-            return 1
-        queued = 1
-        if self.interval:
-            queued += math.ceil(self.ask_seconds / self.interval)
-        return self.n_workers + min(queued, self.n_workers)
-
-    def asked(self, seconds):
-        # A slower proposal counts at once (the model just took over from the
-        # design); a faster one lowers the average slowly.
-        self.ask_seconds = max(seconds, 0.7 * self.ask_seconds + 0.3 * seconds)
-
-    def finished(self, n):
-        now = time.perf_counter()
-        interval = (now - self.last) / max(n, 1)
-        self.last = now
-        self.interval = interval if self.interval is None else 0.7 * self.interval + 0.3 * interval
