@@ -760,15 +760,15 @@ class GeneticSearchCV(BaseModelSearchCV):
     generation; ``NoImprovementStopper(n_generations=...)`` counts
     generations.
 
-    With ``asynchronous=True`` the evolution is steady-state: after the
-    design, a child is bred from the population as it stands whenever a
-    worker frees, and joins it (in place of the worst, if better) as soon
-    as it is evaluated; no generation waits for its last member.  A
-    child's ``generation`` is one more than the higher of its parents',
-    the design being generation 0; ``history_`` has a row per generation
-    so defined, and stopping callbacks run after every candidate, with
-    ``NoImprovementStopper(n_generations=...)`` counting these
-    generations.
+    With ``asynchronous=True`` no generation waits for its last member:
+    whenever a worker frees, a child is bred from the population as it
+    stands (until the design has filled it, another design point), and the
+    population is renewed as soon as ``population_size`` children have
+    been scored, whichever they are.  ``generation`` is the population a
+    candidate was bred from (0: the design); ``history_`` has a row per
+    population, with the children scored while it was current; stopping
+    callbacks run after every candidate, and
+    ``NoImprovementStopper(n_generations=...)`` counts these generations.
 
     Examples
     --------
