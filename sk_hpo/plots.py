@@ -233,14 +233,16 @@ def _coordinates(values, categorical=False):
     return x, [c.strip("'") for c in categories]
 
 
-def plot_pair(search, x, y, metric=None, ax=None):
+def plot_pair(search, x=None, y=None, metric=None, ax=None):
     """Two parameters against each other, each candidate coloured by its score.
 
     Parameters
     ----------
     search : fitted search
-    x, y : str
-        The parameters on the horizontal and vertical axes.
+    x, y : str, default=None
+        The parameters on the horizontal and vertical axes.  Left out, the
+        parameters that :func:`plot_importance` ranks first (the most
+        important one not already given).
     metric : str, default=None
         With several metrics, the one to colour by.
     ax : matplotlib Axes, default=None
@@ -254,9 +256,15 @@ def plot_pair(search, x, y, metric=None, ax=None):
     results = _results(search, "plot_pair")
     names = _parameter_names(results)
     for name in (x, y):
-        if name not in names:
+        if name is not None and name not in names:
             raise ValueError(f"unknown parameter {name!r}; the search has {names}.")
     scores = _scores(search, results, metric, min_rows=_MIN_ROWS)
+    if x is None or y is None:
+        if len(names) < 2:
+            raise ValueError(f"plot_pair needs two parameters; the search has {names}.")
+        ranked = [names[i] for i in np.argsort(-_importance(search, results, names, scores))]
+        x = x if x is not None else next(n for n in ranked if n != y)
+        y = y if y is not None else next(n for n in ranked if n != x)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
     xs, x_ticks = _coordinates(_values(results, x))
@@ -297,12 +305,23 @@ def plot_importance(search, metric=None, ax=None, random_state=0):
     -------
     ax : matplotlib Axes
     """
-    from sklearn.ensemble import RandomForestRegressor
-
     plt = _pyplot()
     results = _results(search, "plot_importance")
     names = _parameter_names(results)
     scores = _scores(search, results, metric, min_rows=_MIN_ROWS)
+    importance = _importance(search, results, names, scores, random_state, "plot_importance")
+    order = np.argsort(importance)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 0.4 * len(names) + 1.2))
+    ax.barh([names[i] for i in order], importance[order])
+    ax.set_xlabel("importance (random-forest surrogate)")
+    return ax
+
+
+def _importance(search, results, names, scores, random_state=0, caller="plot_pair"):
+    """Each parameter's importance for the score (see :func:`plot_importance`)."""
+    from sklearn.ensemble import RandomForestRegressor
+
     columns = []
     for name in names:
         values = _values(results, name)
@@ -313,13 +332,7 @@ def plot_importance(search, metric=None, ax=None, random_state=0):
     X = np.column_stack(columns)
     keep = np.isfinite(scores)
     if keep.sum() < 4:
-        raise ValueError(f"plot_importance needs at least 4 scored candidates, got {int(keep.sum())}.")
+        raise ValueError(f"{caller} needs at least 4 scored candidates, got {int(keep.sum())}.")
     forest = RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=random_state)
     forest.fit(X[keep], scores[keep])
-    importance = forest.feature_importances_
-    order = np.argsort(importance)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 0.4 * len(names) + 1.2))
-    ax.barh([names[i] for i in order], importance[order])
-    ax.set_xlabel("importance (random-forest surrogate)")
-    return ax
+    return forest.feature_importances_

@@ -60,6 +60,21 @@ def test_every_plot_renders_a_png(fitted, kind, tmp_path):
     matplotlib.pyplot.close("all")
 
 
+def test_plot_pair_without_names_shows_the_two_most_important_parameters():
+    # The score depends on x0 and x1 (Branin); x2 and x3 are searched but unused.
+    from sk_hpo import RandomSearchCV
+    from sk_hpo.testing import FunctionEstimator, dummy_data
+
+    space = {"x0": Real(-5, 10), "x1": Real(0, 15), "x2": Real(0, 1), "x3": Real(0, 1)}
+    search = RandomSearchCV(FunctionEstimator("branin"), space, n_iter=40, cv=2,
+                            random_state=0).fit(*dummy_data())  # fmt: skip
+    ax = plot_pair(search)
+    assert {ax.get_xlabel(), ax.get_ylabel()} == {"x0", "x1"}
+    ax = plot_pair(search, y="x3")  # one given: the other is the most important one
+    assert ax.get_ylabel() == "x3" and ax.get_xlabel() in ("x0", "x1")
+    matplotlib.pyplot.close("all")
+
+
 def test_convergence_overlays_searches_and_draws_the_best_so_far(fitted):
     ax = plot_convergence(fitted["tpe"], fitted["bayes"], labels=["TPE", "GP"])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["TPE", "GP"]
