@@ -48,14 +48,10 @@ class ASHA(Hyperband):
 
     def __init__(self, space, n_levels, factor, n_candidates, n_min, hyperband=False, seed=None):
         super().__init__(space, n_levels, factor, n_candidates, n_min, hyperband, seed)
-        top = n_levels - 1
-        firsts = range(n_levels) if hyperband else [0]
-        # Synchronous Hyperband's starts per bracket: each bracket costs about the same.
-        self.bracket_levels = list(firsts)
-        self.bracket_weights = np.array(
-            [math.ceil((top + 1) / (top - s + 1) * factor ** (top - s) - 1e-9) for s in firsts],
-            dtype=float,
-        )
+        # Synchronous Hyperband's brackets and starts: each bracket costs about the same.
+        plans = [self._bracket_plan(number) for number in range(n_levels if hyperband else 1)]
+        self.bracket_levels = [first for first, _, _ in plans]
+        self.bracket_weights = np.array([n_start for _, n_start, _ in plans], dtype=float)
         self.bracket_starts = [0] * len(self.bracket_levels)
         # rungs[b][level]: [key, point, loss] of every result of bracket b at that level.
         self.rungs = [[[] for _ in range(n_levels)] for _ in self.bracket_levels]

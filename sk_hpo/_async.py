@@ -56,7 +56,6 @@ class Ticket:
     outs: list = field(default=None)
     twins: list = field(default_factory=list)  # proposals equal to it, told its loss
     splits: list = None  # (train, test) pairs other than the search's (subsampled rungs)
-    extra: dict = field(default_factory=dict)  # what the run needs back in finish
 
     def __post_init__(self):
         self.outs = [None] * self.n_splits

@@ -389,12 +389,7 @@ class _SearchRun:
             else:
                 points, twins = self._ask_new(n_wanted)
             if not points:
-                warnings.warn(
-                    f"The search space has no new candidate left after "
-                    f"{len(self.scores)} distinct candidates (of n_iter="
-                    f"{self.n_iter}); the search stops here.",
-                    UserWarning,
-                )
+                self._warn_exhausted()
                 break
             losses, evaluated = self._evaluate(points)
             self.optimizer.tell(points, losses)
@@ -417,18 +412,21 @@ class _SearchRun:
 
     def _end_async(self, stopped):
         if not stopped and len(self.scores) < self.n_iter:
-            warnings.warn(
-                f"The search space has no new candidate left after {len(self.scores)} "
-                f"distinct candidates (of n_iter={self.n_iter}); the search stops here.",
-                UserWarning,
-            )
+            self._warn_exhausted()
 
-    def _ticket(self, point, params, more, splits=None, **extra):
+    def _warn_exhausted(self):
+        warnings.warn(
+            f"The search space has no new candidate left after {len(self.scores)} "
+            f"distinct candidates (of n_iter={self.n_iter}); the search stops here.",
+            UserWarning,
+        )
+
+    def _ticket(self, point, params, more, splits=None):
         from ._async import Ticket
 
         self._n_tickets += 1
         return Ticket(self._n_tickets, point, params, more, self.search.n_splits_,
-                      splits=splits, extra=extra)  # fmt: skip
+                      splits=splits)  # fmt: skip
 
     def next_candidates(self, running, n_wanted):
         """Up to ``n_wanted`` new candidates for free workers (none: budget spent,

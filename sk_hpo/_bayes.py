@@ -259,6 +259,12 @@ class GPOptimizer(Optimizer):
             self.pending.pop(key, None)
         return keys
 
+    def __setstate__(self, state):
+        # A state stored before these existed: refit at every new point, as then.
+        state.setdefault("refit_every", 1)
+        state.setdefault("_conditioned_on", state["_fitted_on"])
+        self.__dict__.update(state)
+
     def pend(self, points):
         for point in points:
             point = self.space.canonical(point)
@@ -285,8 +291,8 @@ class GPOptimizer(Optimizer):
         n_told = len(self.points)
         X = self.encoding.encode(self.points)
         y = warp_losses(self.losses, self.warping, self.clip)
-        new_data = getattr(self, "_conditioned_on", self._fitted_on) != n_told
-        if self._fitted_on < 0 or n_told - self._fitted_on >= getattr(self, "refit_every", 1):
+        new_data = self._conditioned_on != n_told
+        if self._fitted_on < 0 or n_told - self._fitted_on >= self.refit_every:
             self.gp.fit(X, y, self.rng)
             self._fitted_on = n_told
         else:

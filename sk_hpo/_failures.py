@@ -77,7 +77,6 @@ def check_fit_results(results, error_score):
     inside :func:`collecting_fit_results` they are recorded, and a candidate
     whose every fit failed only warns.
     """
-    _install()
     _tolerant_check(results, error_score)
 
 

@@ -167,7 +167,6 @@ class GeneticAlgorithm(Optimizer):
         key = self.space.key(point)
         self.pending[key] = (point, parent_loss)
         self._generation_of[key] = self.generation
-        self._n_asked += 1
         return point
 
     def _tell_steady(self, point, key, loss):

@@ -94,8 +94,8 @@ class FitContext:
 
 
 def fit_context(evaluate_candidates, search):
-    """The data, estimator, scorers and splits of this ``fit``."""
-    cells = check_internals(evaluate_candidates, asynchronous=True)
+    """The data, estimator, scorers and splits of this ``fit`` (after ``check_internals``)."""
+    cells = _cells(evaluate_candidates)
     X, y = cells["X"].cell_contents, cells["y"].cell_contents
     routed = cells["routed_params"].cell_contents
     # scikit-learn < 1.9 keeps the checked splitter in the closure, later ones on the search.

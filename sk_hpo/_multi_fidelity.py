@@ -180,8 +180,7 @@ class MultiFidelityRun(_SearchRun):
                 self.study.save_batch(evaluated, self._state_snapshot())
             self._check_all_failed()
             state = self._state()
-            resource = f"{self.fidelity.resource}={self.fidelity.levels[level]}"
-            progress.update(state, len(points), detail=f"bracket {bracket}, {resource}, ")
+            progress.update(state, len(points), detail=self._detail(bracket, level))
             if any(callback(state) for callback in callbacks):
                 break
 
@@ -210,7 +209,7 @@ class MultiFidelityRun(_SearchRun):
             more = {"iter": level, "n_resources": resource, "bracket": bracket}
             params = self._params_of(point, {"n_resources": resource})
             splits = self._level_splits(level)
-            tickets.append(self._ticket(point, params, more, splits=splits, level=level))
+            tickets.append(self._ticket(point, params, more, splits=splits))
             running_points.append(point)
         return tickets
 
@@ -224,12 +223,15 @@ class MultiFidelityRun(_SearchRun):
 
     def finish(self, ticket):
         losses, evaluated = self._record_finished(ticket)
-        level, bracket = ticket.extra["level"], ticket.more["bracket"]
+        level, bracket = ticket.more["iter"], ticket.more["bracket"]
         self.optimizer.tell(ticket.point, level, bracket, losses[0])
         self.n_duplicates = self.optimizer.n_duplicates
         self.n_iter = max(self.n_iter, len(self.scores) + 1)
-        resource = f"{self.fidelity.resource}={self.fidelity.levels[level]}"
-        return self._after_finish(evaluated, detail=f"bracket {bracket}, {resource}, ")
+        return self._after_finish(evaluated, detail=self._detail(bracket, level))
+
+    def _detail(self, bracket, level):
+        """What the progress bar says of a rung."""
+        return f"bracket {bracket}, {self.fidelity.resource}={self.fidelity.levels[level]}, "
 
     def _subsampler(self, resource):
         return _SubsampleMetaSplitter(

@@ -1,6 +1,15 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+
+from sk_hpo.testing import FunctionEstimator
 
 
 class RecordingClassifier(ClassifierMixin, BaseEstimator):
@@ -64,3 +73,54 @@ def two_branches():
         return 3 * abs(params["v"] - 0.7) + abs(params["w"] - 5) / 20
 
     return space, loss
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Parameters of every cross-validation fit of a FunctionEstimator."""
+    record = []
+    original = FunctionEstimator.fit
+
+    def fit(self, X, y=None):
+        if len(X) < 4:  # the refit sees all 4 samples
+            record.append((self.x0, self.x1))
+        return original(self, X, y)
+
+    monkeypatch.setattr(FunctionEstimator, "fit", fit)
+    return record
+
+
+def _n_stored(path):
+    """Candidates stored in the SQLite file ``path`` (0 before its tables exist)."""
+    if not os.path.exists(path):
+        return 0
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+
+
+@pytest.fixture
+def kill_when_stored():
+    """``kill(script, path, n, settle=0)``: run ``script`` (a search storing into
+    ``path``, its first argument) in a new process, and SIGKILL it ``settle``
+    seconds after ``path`` holds ``n`` candidates."""
+
+    def kill(script, path, n, settle=0.0):
+        process = subprocess.Popen([sys.executable, "-c", script, str(path)])
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and process.poll() is None:
+                if _n_stored(path) >= n:
+                    break
+                time.sleep(0.01)
+            time.sleep(settle)
+            assert process.poll() is None, "the search ended before it could be killed"
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+    return kill

@@ -1,10 +1,6 @@
 """The asynchronous mode: a new candidate whenever a worker frees."""
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import time
 import warnings
@@ -408,45 +404,22 @@ def _stored_params(path):
         return [row[0] for row in db.execute("SELECT params FROM candidates ORDER BY number")]
 
 
-def test_sigkill_loses_only_the_candidates_in_flight_and_resume_refits_none(tmp_path, monkeypatch):
+def test_sigkill_loses_only_the_candidates_in_flight_and_resume_refits_none(
+        tmp_path, fits, kill_when_stored):  # fmt: skip
     X, y = dummy_data()
     path = tmp_path / "killed.db"
-    process = subprocess.Popen([sys.executable, "-c", _KILLED_SEARCH, str(path)])
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            if path.exists():
-                try:
-                    if len(_stored_params(path)) >= 7:
-                        break
-                except sqlite3.OperationalError:  # tables not created yet
-                    pass
-            time.sleep(0.01)
-        assert process.poll() is None, "the search ended before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_when_stored(_KILLED_SEARCH, path, 7)
     n_stored = len(_stored_params(path))
     assert 7 <= n_stored < 40  # every candidate stored as it finished, not by batches
 
-    fitted = []
-    original = FunctionEstimator.fit
-
-    def fit(self, X, y=None):
-        if len(X) < 4:  # not the refit
-            fitted.append((self.x0, self.x1))
-        return original(self, X, y)
-
-    monkeypatch.setattr(FunctionEstimator, "fit", fit)
+    fits.clear()
     with parallel_backend("threading"):
         resumed = TPESearchCV(FunctionEstimator("branin", fit_delay=0.05), BRANIN, n_iter=40,
                               n_jobs=3, cv=2,
                               random_state=0, n_startup_trials=4, asynchronous=True,
                               storage=path).fit(X, y)  # fmt: skip
     assert resumed.n_resumed_ == n_stored
-    assert len(fitted) == (40 - n_stored) * 2  # nothing stored was fitted again
+    assert len(fits) == (40 - n_stored) * 2  # nothing stored was fitted again
     params = resumed.cv_results_["params"]
     assert len(params) == 40
     keys = {(p["x0"], p["x1"]) for p in params}

@@ -1,12 +1,7 @@
 """Persistent searches: storage, resume, fingerprints, interrupts, seeding."""
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -21,21 +16,6 @@ SEARCHES = {
     "bayes": (BayesSearchCV, {"n_points": 2, "n_initial_points": 4}),
     "genetic": (GeneticSearchCV, {"population_size": 4}),
 }
-
-
-@pytest.fixture
-def fits(monkeypatch):
-    """Parameters of every cross-validation fit of a FunctionEstimator."""
-    record = []
-    original = FunctionEstimator.fit
-
-    def fit(self, X, y=None):
-        if len(X) < 4:  # the refit sees all 4 samples
-            record.append((self.x0, self.x1))
-        return original(self, X, y)
-
-    monkeypatch.setattr(FunctionEstimator, "fit", fit)
-    return record
 
 
 def make(kind, n_iter, **params):
@@ -253,27 +233,11 @@ _KILLED_SEARCH = textwrap.dedent(
 )
 
 
-def test_sigkill_in_the_middle_of_a_batch_loses_only_that_batch(tmp_path, fits):
+def test_sigkill_in_the_middle_of_a_batch_loses_only_that_batch(tmp_path, fits,
+                                                               kill_when_stored):
     X, y = dummy_data()
     path = tmp_path / "killed.db"
-    process = subprocess.Popen([sys.executable, "-c", _KILLED_SEARCH, str(path)])
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            if path.exists():
-                try:
-                    if len(stored_rows(path)) >= 6:
-                        break
-                except sqlite3.OperationalError:  # tables not created yet
-                    pass
-            time.sleep(0.02)
-        time.sleep(0.1)  # into the next batch's fits
-        assert process.poll() is None, "the search ended before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_when_stored(_KILLED_SEARCH, path, 6, settle=0.1)  # into the next batch's fits
     stored = stored_rows(path)
     n_stored = len(stored)
     assert 6 <= n_stored < 40 and n_stored % 2 == 0  # whole batches only
