@@ -5,7 +5,10 @@ The model:
 - inputs: every numeric dimension as its unit coordinate, every categorical
   one one-hot; a conditional space puts the blocks of all branches side by
   side, with a one-hot branch indicator in front and zeros in the blocks of
-  inactive branches, so that one GP learns from every observation;
+  inactive branches, so that one GP learns from every observation; a
+  per-layer dimension of an absent layer is zeros too (numeric: the
+  bottom of its range, so a missing layer sits next to the smallest one),
+  and the number of layers, an input itself, tells the rest;
 - outputs: losses of failed evaluations are replaced by the worst finite
   loss, then standardised and power-warped (Yeo-Johnson, as HEBO does,
   Cowen-Rivers et al. 2022), so that a few huge losses (an exploding log
@@ -129,10 +132,15 @@ class _Encoding:
         rows = np.zeros((len(xs), self.width))
         if self.space.n_branches > 1:
             rows[:, b] = 1.0
-        rows[:, self.numeric_columns[b]] = xs[:, self.numeric[b]]
+        branch = self.space.branches[b]
+        active = branch.active(xs) if branch.conditional else None
+        numeric = xs[:, self.numeric[b]]
+        rows[:, self.numeric_columns[b]] = (
+            numeric if active is None else numeric * active[:, self.numeric[b]])
         for j, first, levels in self.categorical[b]:
             codes = np.clip(np.floor(xs[:, j] * levels), 0, levels - 1).astype(int)
-            rows[np.arange(len(xs)), first + codes] = 1.0
+            on = slice(None) if active is None else active[:, j]
+            rows[np.arange(len(xs))[on], (first + codes)[on]] = 1.0
         return rows
 
     def encode(self, points):

@@ -21,13 +21,17 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def describe(value):
     """A deterministic, complete description of ``value``."""
     if isinstance(value, _Range):
-        return f"{type(value).__name__}({value.low!r}, {value.high!r}, {value.prior!r})"
+        step = f", step={value.step!r}" if getattr(value, "step", 1) != 1 else ""
+        text = f"{type(value).__name__}({value.low!r}, {value.high!r}, {value.prior!r}{step})"
+        return text + _condition(value)
     if isinstance(value, Categorical):
         prior = None if value.prior is None else list(value.prior)
-        return f"Categorical({describe(list(value.categories))}, prior={prior!r})"
+        text = f"Categorical({describe(list(value.categories))}, prior={prior!r})"
+        return text + _condition(value)
     if isinstance(value, Distribution):
         dist = value.distribution
-        return f"Distribution({dist.dist.name}, {describe(dist.args)}, {describe(dist.kwds)})"
+        text = f"Distribution({dist.dist.name}, {describe(dist.args)}, {describe(dist.kwds)})"
+        return text + _condition(value)
     if hasattr(value, "get_params") and not isinstance(value, type):
         params = value.get_params(deep=False)
         inner = ", ".join(f"{k}={describe(params[k])}" for k in sorted(params))
@@ -43,6 +47,11 @@ def describe(value):
     if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
         return _qualified_name(value)
     return _ADDRESS.sub("", repr(value))
+
+
+def _condition(dimension):
+    condition = getattr(dimension, "active_if", None)
+    return "" if condition is None else f" if {condition[0]} >= {condition[1]!r}"
 
 
 def _qualified_name(obj):

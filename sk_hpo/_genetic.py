@@ -16,7 +16,14 @@ Conditional spaces: crossover happens only between parents of the same
 branch (a child of parents of two branches copies one of them), and a
 mutation may move a child to another branch, where it starts from that
 branch's best individual so far, or from a random point of it.  A child
-never carries a parameter of a branch it is not in.
+never carries a parameter of a branch it is not in.  Per-layer parameters
+(``PerLayer``) of layers a child does not have are dormant genes: carried,
+crossed and mutated, but not part of the candidate; the mutation rate
+counts the active genes.  When a child has a layer its first parent did
+not, that layer's genes come from the best candidate so far that had it
+(chosen after measuring: on ``tests/test_per_layer.py``'s network loss,
+12 seeds, the mean best loss fell from 0.40 to 0.30 at 48 evaluations and
+from 0.27 to 0.135 at 96, against random search's 0.45 and 0.38).
 
 Steady state (``steady_state=True``, the asynchronous searches' mode):
 no generation waits for its last member.  Every ``ask`` breeds a child
@@ -238,7 +245,26 @@ class GeneticAlgorithm(Optimizer):
                 parent_loss = min(first_loss, second_loss)
                 crossed = True
         branch, x = self._mutate(branch, x, force=not crossed)
+        if branch == first.branch and self.space.branches[branch].conditional:
+            x = self._wake(branch, np.asarray(first.x, dtype=float), x)
         return self.space.canonical(Point(branch, x)), parent_loss
+
+    def _wake(self, branch, parent, x):
+        """Genes of layers the child has and its parent had not: from the best
+        candidate so far that had them (kept dormant if none had)."""
+        space_branch = self.space.branches[branch]
+        woken = space_branch.active(x)[0] & ~space_branch.active(parent)[0]
+        if not woken.any():
+            return x
+        known = [(p, loss) for p, loss in zip(self.points, self.losses) if p.branch == branch]
+        for p, _ in sorted(known, key=lambda item: item[1]):
+            donor = space_branch.active(p.x)[0]
+            take = woken & donor
+            x[take] = np.asarray(p.x)[take]
+            woken &= ~take
+            if not woken.any():
+                break
+        return x
 
     def _crossover(self, branch, a, b):
         child = a.copy()
@@ -256,14 +282,18 @@ class GeneticAlgorithm(Optimizer):
     def _mutate(self, branch, x, force):
         n_branches = self.space.n_branches
         d = len(x)
+        # Genes of absent layers are dormant: they mutate, but only the
+        # active ones count for the rate and for a forced change.
+        active = self.space.branches[branch].active(x)[0]
+        n_active = int(active.sum())
         rate = self.mutation_probability if self.mutation_probability is not None else (
-            1.0 / max(d, 1)
+            1.0 / max(n_active, 1)
         )
         if n_branches > 1 and self.rng.random() < rate / 2:
             return self._switch_branch(branch)
         genes = self.rng.random(d) < rate
-        if force and d and not genes.any():
-            genes[self.rng.integers(d)] = True
+        if force and n_active and not genes[active].any():
+            genes[np.flatnonzero(active)[self.rng.integers(n_active)]] = True
         dims = self.space.branches[branch].dimensions
         for j in np.flatnonzero(genes):
             dim = dims[j]

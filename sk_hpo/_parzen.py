@@ -12,6 +12,12 @@ one-dimensional kernels:
 
 The prior component is a wide Gaussian at the centre (sigma = 1) and a
 uniform choice of category, so that the density is positive everywhere.
+
+Conditional dimensions (``PerLayer``): where a dimension is inactive in an
+observation, that observation's kernel in the dimension is the prior's, and
+bandwidths come from the observations where it is active; a point's
+density is taken over its active dimensions only.  An absent layer thus
+says nothing about the values of that layer.
 """
 
 import numpy as np
@@ -38,6 +44,8 @@ class ParzenEstimator:
         product of one-dimensional mixtures (independent dimensions).
     consider_endpoints : bool
         The bounds count as neighbours when setting bandwidths.
+    active : ndarray of bool of shape (n, d), optional
+        Which coordinates of the observations are active; all by default.
     """
 
     def __init__(
@@ -48,9 +56,11 @@ class ParzenEstimator:
         prior_weight=1.0,
         multivariate=True,
         consider_endpoints=False,
+        active=None,
     ):
         obs = np.asarray(observations, dtype=float).reshape(-1, len(dimensions))
         n, d = obs.shape
+        active = np.ones((n, d), dtype=bool) if active is None else np.asarray(active, bool)
         self.dimensions = dimensions
         self.multivariate = multivariate
         self.categorical = np.array([dim.is_categorical for dim in dimensions], dtype=bool)
@@ -60,23 +70,31 @@ class ParzenEstimator:
         weights = np.append(np.ones(n), prior_weight)
         self.log_weights = np.log(weights / weights.sum())
         # Components: the observations, then the prior at the centre.
-        self.mus = np.vstack([obs, np.full((1, d), 0.5)])
-        self.sigmas = self._bandwidths(obs, consider_endpoints)
-        self.category_logp = self._category_tables(obs, prior_weight)
+        self.mus = np.vstack([np.where(active, obs, 0.5), np.full((1, d), 0.5)])
+        self.sigmas = self._bandwidths(obs, active, consider_endpoints)
+        self.category_logp = self._category_tables(obs, active, prior_weight)
 
     # -- bandwidths ---------------------------------------------------------
-    def _bandwidths(self, obs, consider_endpoints):
+    def _bandwidths(self, obs, active, consider_endpoints):
         """Per observation and dimension: the larger gap to a neighbour
         (Hyperopt's rule, adaptive to the local density of observations),
         floored and capped at the width of the interval."""
         n, d = obs.shape
         # Lower bound ("magic clip"): keeps the density from collapsing onto
         # a few points; a dimension of k integers never goes below 1/k.
-        floor = np.full(d, 1.0 / min(100.0, n + 2.0))  # n + 1 kernels with the prior
+        floor = 1.0 / np.minimum(100.0, active.sum(axis=0) + 2.0)  # + 1 kernel: the prior
         discrete = ~self.categorical & (self.levels > 0)
         floor[discrete] = np.maximum(floor[discrete], 1.0 / self.levels[discrete])
-        sigmas = self._neighbour_bandwidths(obs, consider_endpoints)
-        sigmas = np.clip(sigmas, floor, 1.0)
+        if active.all():
+            sigmas = self._neighbour_bandwidths(obs, consider_endpoints)
+        else:
+            sigmas = np.ones((n, d))  # the prior's, where inactive
+            for j in range(d):
+                rows = active[:, j]
+                if rows.any():
+                    sigmas[rows, j:j + 1] = self._neighbour_bandwidths(
+                        obs[rows, j:j + 1], consider_endpoints)
+        sigmas = np.where(active, np.clip(sigmas, floor, 1.0), 1.0)
         return np.vstack([sigmas, np.ones((1, d))])
 
     @staticmethod
@@ -95,14 +113,16 @@ class ParzenEstimator:
             sigmas[order, j] = gaps
         return sigmas
 
-    def _category_tables(self, obs, prior_weight):
+    def _category_tables(self, obs, active, prior_weight):
         tables = {}
         for j in np.flatnonzero(self.categorical):
             k = int(self.levels[j])
             codes = _codes(obs[:, j], k)
             # Smoothing shrinks as observations accumulate, like a bandwidth.
-            table = np.full((len(codes) + 1, k), prior_weight / (len(codes) + 1))
+            n_active = int(active[:, j].sum())
+            table = np.full((len(codes) + 1, k), prior_weight / (n_active + 1))
             table[np.arange(len(codes)), codes] += 1.0
+            table[:-1][~active[:, j]] = 1.0  # inactive: the prior's
             table[-1] = 1.0  # the prior component: uniform
             tables[j] = np.log(table / table.sum(axis=1, keepdims=True))
         return tables
@@ -130,9 +150,12 @@ class ParzenEstimator:
                 out[:, :, j] = -0.5 * z * z - _LOG_SQRT_2PI - np.log(sigma * mass)
         return out
 
-    def log_pdf(self, x):
-        """Log density (mass for discrete dimensions) at each row of ``x``."""
+    def log_pdf(self, x, active=None):
+        """Log density (mass for discrete dimensions) at each row of ``x``,
+        over the dimensions ``active`` marks (all by default)."""
         kernels = self._log_kernels(x)
+        if active is not None:
+            kernels = np.where(np.asarray(active, bool)[:, None, :], kernels, 0.0)
         if self.multivariate:
             return logsumexp(self.log_weights + kernels.sum(axis=2), axis=1)
         return logsumexp(self.log_weights[None, :, None] + kernels, axis=1).sum(axis=1)

@@ -5,6 +5,13 @@ and a vector of unit coordinates, one per dimension of that branch.  A
 single dict is a space with one branch; a list of dicts (like
 ``GridSearchCV``'s list of grids) gives one branch per dict, searched
 jointly under one budget.
+
+Within a branch, a dimension may be conditional: ``PerLayer`` expands into
+one dimension per layer, the ``i``-th active only in candidates with more
+than ``i`` layers.  A point keeps a coordinate for every dimension, active
+or not (a genetic search carries the inactive ones as dormant genes); its
+parameters, its identity (``key``) and what the models learn from it
+(``Branch.active``) leave the inactive ones out.
 """
 
 import math
@@ -19,12 +26,86 @@ Point = namedtuple("Point", ["branch", "x"])
 Point.__doc__ = "A candidate in normalised form: branch index and unit vector."
 
 
+class PerLayer:
+    """One parameter per layer, for the layers each candidate has.
+
+    ``"model__units": PerLayer(Integer(32, 512, step=32))`` beside
+    ``"model__n_layers": Integer(1, 4)`` searches ``model__units_0`` to
+    ``model__units_3``, where ``model__units_i`` exists only in candidates
+    with more than ``i`` layers: KerasTuner's ``for i in range(hp.Int(
+    "layers", 1, 4)): hp.Int(f"units_{i}", 32, 512, step=32)``.  A
+    candidate's parameters hold only its layers' values, ``cv_results_``
+    masks the others (as scikit-learn masks the parameters of another
+    branch), and the searches' models learn each layer's value only from
+    the candidates that have that layer.
+
+    Parameters
+    ----------
+    dimension : dimension
+        The range of each layer's value: anything a search space accepts
+        (``Integer``, ``Real``, a list of choices, a ``scipy.stats``
+        distribution).
+    count : str, default=None
+        The searched parameter that holds the number of layers, in the same
+        dict: an ``Integer`` or a list of non-negative integers.  By default
+        ``n_layers`` with this parameter's prefix (``model__n_layers`` for
+        ``model__units``).
+
+    Examples
+    --------
+    >>> from sk_hpo import Integer, PerLayer, Real, SearchSpace
+    >>> space = SearchSpace({"model__n_layers": Integer(1, 3),
+    ...                      "model__units": PerLayer(Integer(32, 256, step=32)),
+    ...                      "model__dropout": PerLayer(Real(0.0, 0.5))})
+    >>> space.branches[0].names  # doctest: +NORMALIZE_WHITESPACE
+    ['model__dropout_0', 'model__dropout_1', 'model__dropout_2', 'model__n_layers',
+     'model__units_0', 'model__units_1', 'model__units_2']
+    >>> sorted(space.to_params(space.sample(1, __import__("numpy").random.default_rng(3))[0]))
+    ['model__dropout_0', 'model__n_layers', 'model__units_0']
+    """
+
+    def __init__(self, dimension, count=None):
+        self.dimension = dimension
+        self.count = count
+
+    def __repr__(self):
+        count = f", count={self.count!r}" if self.count is not None else ""
+        return f"PerLayer({self.dimension!r}{count})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.dimension, self.count) == (
+            other.dimension, other.count)
+
+    __hash__ = None
+
+
 class Branch:
     """The named dimensions of one alternative sub-space."""
 
     def __init__(self, names, dimensions):
         self.names = list(names)
         self.dimensions = list(dimensions)
+        index = {name: j for j, name in enumerate(self.names)}
+        # Per dimension: None, or (index of its parent, threshold).
+        self.conditions = [
+            None if dim.active_if is None else (index[dim.active_if[0]], dim.active_if[1])
+            for dim in self.dimensions
+        ]
+        self.conditional = any(c is not None for c in self.conditions)
+
+    def active(self, xs):
+        """Boolean mask of the active coordinates of unit vectors ``xs`` (``(m, d)``)."""
+        xs = np.asarray(xs, dtype=float)
+        rows = len(xs) if xs.ndim > 1 else 1
+        xs = xs.reshape(rows, self.n_dims)
+        mask = np.ones(xs.shape, dtype=bool)
+        if self.conditional:
+            for j, condition in enumerate(self.conditions):
+                if condition is not None:
+                    parent, threshold = condition
+                    values = self.dimensions[parent].from_unit(xs[:, parent])
+                    mask[:, j] = np.asarray(values, dtype=float) >= threshold
+        return mask
 
     @property
     def n_dims(self):
@@ -33,12 +114,28 @@ class Branch:
     @property
     def size(self):
         """Number of distinct candidates, or ``inf`` if a dimension is continuous."""
-        size = 1
-        for dim in self.dimensions:
-            if dim.n_levels is None:
-                return math.inf
-            size *= dim.n_levels
-        return size
+        if any(dim.n_levels is None for dim in self.dimensions):
+            return math.inf
+        if not self.conditional:
+            return math.prod(dim.n_levels for dim in self.dimensions)
+        # Sum over the values of the parents of the candidates each allows.
+        parents = sorted({c[0] for c in self.conditions if c is not None})
+        free = math.prod(
+            dim.n_levels for j, dim in enumerate(self.dimensions)
+            if self.conditions[j] is None and j not in parents
+        )
+        total = 0
+        for combo in np.ndindex(*[self.dimensions[p].n_levels for p in parents]):
+            values = {
+                p: float(self.dimensions[p].from_unit((level + 0.5) / self.dimensions[p].n_levels))
+                for p, level in zip(parents, combo)
+            }
+            count = 1
+            for condition, dim in zip(self.conditions, self.dimensions):
+                if condition is not None and values[condition[0]] >= condition[1]:
+                    count *= dim.n_levels
+            total += count
+        return free * total
 
     def __repr__(self):
         items = ", ".join(f"{n!r}: {d!r}" for n, d in zip(self.names, self.dimensions))
@@ -89,9 +186,11 @@ class SearchSpace:
     def to_params(self, point):
         """The parameter dict of ``point``, with Python scalars for numbers."""
         branch = self.branches[point.branch]
+        active = branch.active(point.x)[0]
         return {
             name: _native(dim.from_unit(u))
-            for name, dim, u in zip(branch.names, branch.dimensions, point.x)
+            for name, dim, u, on in zip(branch.names, branch.dimensions, point.x, active)
+            if on
         }
 
     def key(self, point):
@@ -99,25 +198,39 @@ class SearchSpace:
         branch = self.branches[point.branch]
         params = self.to_params(point)
         return (int(point.branch),) + tuple(
-            dim.value_key(params[name]) for name, dim in zip(branch.names, branch.dimensions)
+            dim.value_key(params[name]) if name in params else None
+            for name, dim in zip(branch.names, branch.dimensions)
         )
+
+    def active(self, points):
+        """Boolean mask of the active coordinates of points of one branch."""
+        if not points:
+            return np.zeros((0, 0), dtype=bool)
+        return self.branches[points[0].branch].active([p.x for p in points])
 
     def to_point(self, params):
         """The point of a parameter dict; it must match one branch exactly."""
         problems = []
         for b, branch in enumerate(self.branches):
             where = f" of branch {b}" if self.n_branches > 1 else ""
-            if set(params) != set(branch.names):
+            required = {n for n, c in zip(branch.names, branch.conditions) if c is None}
+            if not required <= set(params) <= set(branch.names):
                 continue
             x = []
             for name, dim in zip(branch.names, branch.dimensions):
+                if name not in params:
+                    x.append(0.5)  # inactive, if the parents agree (below)
+                    continue
                 problem = _membership_problem(dim, params[name])
                 if problem:
                     problems.append(f"{name!r}{where}: {problem}")
                     break
                 x.append(float(dim.to_unit(params[name])))
             else:
-                return self.canonical(Point(b, np.asarray(x, dtype=float)))
+                point = self.canonical(Point(b, np.asarray(x, dtype=float)))
+                active = branch.active(point.x)[0]
+                if {n for n, on in zip(branch.names, active) if on} == set(params):
+                    return point
         if not problems:
             given = sorted(map(str, params))
             expected = " or ".join(str(branch.names) for branch in self.branches)
@@ -152,13 +265,60 @@ def _branch_specs(search_spaces):
 
 def _parse_branch(spec, where):
     # Sorted by name, as scikit-learn's searches order each candidate's params.
-    names, dimensions = [], []
-    for name, value in sorted(spec.items(), key=_name_order):
+    dimensions = {}
+    for name, value in spec.items():
         if not isinstance(name, str) or not name:
             raise ValueError(f"{where}: parameter names must be non-empty strings, got {name!r}.")
-        names.append(name)
-        dimensions.append(to_dimension(name, value))
-    return Branch(names, dimensions)
+        if not isinstance(value, PerLayer):
+            dimensions[name] = to_dimension(name, value)
+    for name, value in spec.items():
+        if isinstance(value, PerLayer):
+            for layer_name, dim in _per_layer_dimensions(name, value, dimensions, where):
+                if layer_name in dimensions:
+                    raise ValueError(
+                        f"search space parameter {name!r}: PerLayer makes {layer_name!r}, "
+                        f"which {where} also gives on its own; remove one of them."
+                    )
+                dimensions[layer_name] = dim
+    names = sorted(dimensions, key=lambda name: _name_order((name, None)))
+    return Branch(names, [dimensions[name] for name in names])
+
+
+def _per_layer_dimensions(name, spec, dimensions, where):
+    """The dimensions ``name_0``, ``name_1``... of a ``PerLayer``, each conditional."""
+    count = spec.count
+    if count is None:
+        count = name[: name.rfind("__") + 2] + "n_layers" if "__" in name else "n_layers"
+    problem = f"search space parameter {name!r}: PerLayer(count={count!r})"
+    if not isinstance(count, str):
+        raise TypeError(f"{problem}: count must be the name of a searched parameter.")
+    parent = dimensions.get(count)
+    if parent is None:
+        raise ValueError(
+            f"{problem}: {where} has no parameter {count!r} to hold the number of layers; "
+            f"add one (e.g. {count!r}: Integer(1, 4)) or name it with count=."
+        )
+    if parent.active_if is not None:
+        raise ValueError(f"{problem}: the number of layers cannot itself be per layer.")
+    if isinstance(parent, Integer):
+        low, high = int(parent.low), int(parent._top())
+    elif parent.is_categorical and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
+        for v in parent.categories
+    ):
+        low, high = int(min(parent.categories)), int(max(parent.categories))
+    else:
+        raise ValueError(
+            f"{problem}: {count!r} must be an Integer or a list of non-negative integers, "
+            f"got {parent!r}."
+        )
+    if high > 64:
+        raise ValueError(f"{problem}: up to {high} layers; PerLayer allows at most 64.")
+    for i in range(high):
+        layer_name = f"{name}_{i}"
+        dim = to_dimension(layer_name, spec.dimension)
+        dim.active_if = (count, i + 1) if i + 1 > low else None
+        yield layer_name, dim
 
 
 def _name_order(item):
@@ -187,6 +347,8 @@ def _membership_problem(dim, value):
         return f"{_describe(value)} is not a number"
     if isinstance(dim, Integer) and value != int(value):
         return f"{value!r} is not an integer"
+    if isinstance(dim, Integer) and (value - dim.low) % dim.step:
+        return f"{value!r} is not one of {dim!r}'s steps"
     unit = float(dim.to_unit(value))
     if not 0 <= unit <= 1:
         return f"{value!r} is outside {dim!r}"

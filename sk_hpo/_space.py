@@ -30,6 +30,9 @@ class Dimension:
     name = None
     n_levels = None
     is_categorical = False
+    # ``(parent name, threshold)``: the dimension exists only in candidates
+    # whose parent is at least the threshold (see ``PerLayer``).
+    active_if = None
 
     def check(self):
         """Raise ``ValueError``/``TypeError`` if the dimension is invalid.
@@ -188,6 +191,11 @@ class Integer(_Range):
         ``"log-uniform"`` requires ``low >= 1``.
     name : str, optional
         Set by the search from the parameter name.
+    step : int, default=1
+        Only ``low, low + step, low + 2 * step, ...`` up to ``high`` (as
+        KerasTuner's ``hp.Int(..., step=32)``); the values stay ordered, so
+        the searches model them as numbers, not as unrelated categories.
+        Uniform prior only.
 
     Examples
     --------
@@ -195,22 +203,55 @@ class Integer(_Range):
     >>> depth = Integer(1, 10)
     >>> int(depth.from_unit(depth.to_unit(7)))
     7
+    >>> units = Integer(32, 512, step=32)
+    >>> units.n_levels, int(units.from_unit(0.99))
+    (16, 512)
     """
 
     _bound_type = numbers.Integral
     _bound_word = "integers"
     _log_low_rule = "low >= 1"
 
+    step = 1  # dimensions pickled before it existed
+
+    def __init__(self, low, high, prior="uniform", name=None, *, step=1):
+        super().__init__(low, high, prior=prior, name=name)
+        self.step = step
+
+    def _validate(self):
+        super()._validate()
+        owner = f"Integer({self.low!r}, {self.high!r}, step={self.step!r})"
+        if not isinstance(self.step, numbers.Integral) or isinstance(self.step, bool) or self.step < 1:
+            raise ValueError(f"{owner}: step must be a positive integer, got {self.step!r}.")
+        if self.step > 1 and self.prior != "uniform":
+            raise ValueError(f"{owner}: a step needs prior='uniform', got prior={self.prior!r}.")
+        if self.step > 1 and self.step > self.high - self.low:
+            raise ValueError(f"{owner}: step must be at most high - low = {self.high - self.low}.")
+
     @property
     def n_levels(self):
-        return int(self.high) - int(self.low) + 1
+        return (int(self.high) - int(self.low)) // int(self.step) + 1
+
+    def _top(self):
+        return int(self.low) + (self.n_levels - 1) * int(self.step)
 
     def _span(self):
-        # Integer k covers [k - 0.5, k + 0.5] (on the log scale with a log prior).
-        return [self.low - 0.5, self.high + 0.5]
+        # Value k covers [k - step/2, k + step/2] (on the log scale with a log prior).
+        half = 0.5 * self.step
+        return [self.low - half, self._top() + half]
 
     def from_unit(self, unit):
-        return np.clip(np.round(self._decode(unit)), self.low, self.high).astype(np.int64)
+        levels = np.round((self._decode(unit) - self.low) / self.step)
+        return (self.low + np.clip(levels, 0, self.n_levels - 1) * self.step).astype(np.int64)
+
+    def __repr__(self):
+        step = f", step={self.step!r}" if self.step != 1 else ""
+        return f"Integer({self.low!r}, {self.high!r}, prior={self.prior!r}{step})"
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self.step == other.step
+
+    __hash__ = None
 
 
 class Categorical(Dimension):

@@ -10,6 +10,8 @@ proposed.
 Tree-structured spaces: the branch is modelled as a categorical variable
 over all observations, and each branch's dimensions only on the
 observations of that branch; ``l(b, x) = l(b) l(x | b)``, likewise ``g``.
+Within a branch, a per-layer dimension is modelled only on the
+observations where it is active (``sk_hpo._parzen``).
 
 Batches and asynchronous searches: every point proposed and not yet told
 (earlier in this batch, or by an earlier ``ask`` and still being
@@ -145,16 +147,21 @@ class TPE(Optimizer):
             x_branch = np.array(
                 [p.x for p, keep in zip(points, in_branch) if keep], dtype=float
             ).reshape(int(in_branch.sum()), len(dims))
-            l_density = self._density(x_branch[good[in_branch]], dims)
-            g_density = self._density(x_branch[~good[in_branch]], dims)
+            branch = self.space.branches[b]
+            active = branch.active(x_branch) if branch.conditional else None
+            l_density = self._density(x_branch[good[in_branch]], dims,
+                                      None if active is None else active[good[in_branch]])
+            g_density = self._density(x_branch[~good[in_branch]], dims,
+                                      None if active is None else active[~good[in_branch]])
             count = int((candidate_branches == b).sum())
             candidates = l_density.sample(count, self.rng)
             for j, dim in enumerate(dims):
                 candidates[:, j] = dim.canonical_unit(candidates[:, j])
+            candidate_active = branch.active(candidates) if branch.conditional else None
             scores = (
                 l_branch[b] - g_branch[b]
-                + l_density.log_pdf(candidates)
-                - g_density.log_pdf(candidates)
+                + l_density.log_pdf(candidates, candidate_active)
+                - g_density.log_pdf(candidates, candidate_active)
             )
             i = int(np.argmax(scores))
             if scores[i] > best_score:
@@ -162,11 +169,12 @@ class TPE(Optimizer):
                 best_point = Point(int(b), candidates[i])
         return best_point
 
-    def _density(self, observations, dimensions):
+    def _density(self, observations, dimensions, active=None):
         return ParzenEstimator(
             observations,
             dimensions,
             prior_weight=self.prior_weight,
             multivariate=self.multivariate,
             consider_endpoints=self.consider_endpoints,
+            active=active,
         )

@@ -1,10 +1,13 @@
 """Checks of a search's inputs, all made before the first fit."""
 
+import contextlib
 import inspect
 import math
 import numbers
+import re
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils.validation import _num_samples
 
 from ._space import _describe
@@ -47,7 +50,7 @@ def _settable_problem(name, estimator, dims):
     for cut in range(1, len(parts)):
         prefix, rest = "__".join(parts[:cut]), "__".join(parts[cut:])
         dim = dims.get(prefix)
-        if dim is None or not dim.is_categorical:
+        if dim is None or not dim.is_categorical or _is_routing_prefix(estimator, parts[:cut]):
             continue
         sub_dims = {
             key[len(prefix) + 2 :]: d for key, d in dims.items() if key.startswith(prefix + "__")
@@ -67,6 +70,8 @@ def _settable_problem(name, estimator, dims):
         if hasattr(step, "get_params") and not isinstance(step, type):
             # A nested estimator may accept names get_params does not list.
             return _settable_problem("__".join(parts[cut:]), step, {})
+    if _set_params_accepts(estimator, name, dims.get(name)):
+        return None
     valid = sorted(key for key in params if "__" not in key)
     return (
         f"{type(estimator).__name__} has no parameter {name!r}; its parameters "
@@ -127,6 +132,31 @@ def check_data(X, y):
         )
 
 
+def _set_params_accepts(estimator, name, dim):
+    """Whether ``set_params`` takes ``name`` although ``get_params`` does not
+    list it (scikit-learn's minimal-estimator protocol allows it): asked of
+    a clone, with a value of the dimension."""
+    value = None
+    if dim is not None:
+        with contextlib.suppress(Exception):
+            value = dim.from_unit(0.5)
+            value = value.item() if hasattr(value, "item") else value
+    try:
+        clone(estimator, safe=False).set_params(**{name: value})
+    except Exception:  # noqa: BLE001 - any refusal means: not settable
+        return False
+    return True
+
+
+def _is_routing_prefix(estimator, parts):
+    """Whether ``a__b`` is SciKeras's routing (``optimizer="adam"`` with
+    ``optimizer__learning_rate``), not a nested estimator's parameter."""
+    owner = estimator
+    if len(parts) > 1:
+        owner = estimator.get_params(deep=True).get("__".join(parts[:-1]))
+    return parts[-1] in getattr(owner, "_routing_prefixes", ())
+
+
 # Arguments SciKeras gives a model-building function itself.
 _BUILDER_ARGUMENTS = {"meta", "compile_kwargs", "params"}
 
@@ -143,14 +173,23 @@ def _routed_problem(name, estimator):
         signature = inspect.signature(builder)
     except (TypeError, ValueError):
         return None
-    kinds = {p.kind for p in signature.parameters.values()}
-    if inspect.Parameter.VAR_KEYWORD in kinds:
+    kinds = {p.kind: p.name for p in signature.parameters.values()}
+    per_layer = tuple(getattr(builder, "per_layer_parameters", ()))
+    if inspect.Parameter.VAR_KEYWORD in kinds and not per_layer:
         return None
-    accepted = sorted(set(signature.parameters) - _BUILDER_ARGUMENTS)
-    if name[len("model__") :] in accepted:
+    accepted = sorted(
+        set(signature.parameters) - _BUILDER_ARGUMENTS
+        - {kinds.get(inspect.Parameter.VAR_KEYWORD)}
+    )
+    parameter = name[len("model__") :]
+    if parameter in accepted:
         return None
+    match = re.fullmatch(r"(.+)_(\d+)", parameter)
+    if match is not None and match.group(1) in per_layer:
+        return None
+    layers = "".join(f", {base}_<i>" for base in per_layer)
     return (
         f"the model builder {getattr(builder, '__name__', builder)!r} takes no "
-        f"parameter {name[len('model__') :]!r}; its parameters are {accepted} "
+        f"parameter {parameter!r}; its parameters are {accepted}{layers} "
         "(searched as model__<name>)."
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SearchState", "DeadlineStopper", "NoImprovementStopper", "ThresholdStopper"]
+__all__ = ["DeadlineStopper", "NoImprovementStopper", "SearchState", "ThresholdStopper"]
 
 
 @dataclass

@@ -147,3 +147,50 @@ def test_bad_data_is_refused_before_any_fit(cls, X, y, message, recording):
         cls(recording(), SPACE, n_iter=4, cv=2).fit(X, y)
     assert message in str(info.value)
     assert recording.fits == []
+
+
+class _MinimalEstimator:
+    """scikit-learn's minimal protocol, without BaseEstimator: ``set_params``
+    takes names ``get_params`` does not list (``gamma`` here)."""
+
+    def __init__(self, C=1.0):
+        self.C = C
+
+    def get_params(self, deep=True):
+        return {"C": self.C}
+
+    def set_params(self, **params):
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def fit(self, X, y):
+        self.fitted_ = True
+        return self
+
+    def score(self, X, y):
+        return -abs(getattr(self, "gamma", 0.0) - 0.3) - abs(self.C - 1.0)
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+
+
+def test_a_name_set_params_accepts_is_searched_though_get_params_omits_it():
+    from sklearn.model_selection import RandomizedSearchCV
+
+    from scipy.stats import uniform
+    from sklearn.svm import SVC
+
+    from sk_hpo import Real, TPESearchCV
+
+    X, y = np.zeros((6, 1)), np.arange(6) % 2
+    space = {"gamma": uniform(0.0, 1.0), "C": uniform(0.5, 1.5)}
+    theirs = RandomizedSearchCV(_MinimalEstimator(), space, n_iter=3, cv=2, random_state=0)
+    theirs.fit(X, y)
+    ours = TPESearchCV(_MinimalEstimator(), space, n_iter=12, cv=2, random_state=0).fit(X, y)
+    assert len(ours.cv_results_["params"]) == 12 and ours.best_score_ > -0.6
+    # A real typo is still refused before any fit, with the parameters listed.
+    with pytest.raises(ValueError, match=r"'gama'.*SVC has no parameter 'gama'; its parameters are \['C'"):
+        TPESearchCV(SVC(), {"gama": Real(0.1, 1.0)}, n_iter=2, cv=2).fit(X, y)

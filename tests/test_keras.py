@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-from sk_hpo import Real, TPESearchCV
+from sk_hpo import Integer, PerLayer, Real, TPESearchCV
 from sk_hpo.keras import KerasClassifier, KerasRegressor, _pool, conv_network
 
 
@@ -308,6 +308,47 @@ def test_unknown_builder_parameter_is_refused_before_any_fit(digits):
         TPESearchCV(small(), {"model__hidden_layers": [1, 2]}, n_iter=2).fit(X, y)
     with pytest.raises(ValueError, match=r"model='resnet' is not a ready-made network"):
         KerasClassifier("resnet").fit(X, y)
+
+
+def test_per_layer_values_build_the_layers_and_typos_are_refused(digits):
+    X, y = digits
+    clf = small(model__n_layers=3, model__units=8, model__units_0=24, model__units_1=12,
+                model__dropout_1=0.25, epochs=1).fit(X, y)  # fmt: skip
+    dense = [layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [24, 12, 8, 10]  # layer 2 takes model__units
+    rates = [layer.rate for layer in clf.model_.layers if isinstance(layer, keras.layers.Dropout)]
+    assert rates == [0.25]
+    conv = KerasClassifier("conv", model__n_conv_layers=2, model__filters_0=4, model__filters_1=6,
+                           model__n_dense_layers=1, model__dense_units_0=12, epochs=1).fit(X, y)  # fmt: skip
+    assert [layer.filters for layer in conv.model_.layers if isinstance(layer, keras.layers.Conv2D)] == [4, 6]
+    with pytest.raises(ValueError, match=r"takes no parameter 'unit_0'.*units_<i>, dropout_<i>"):
+        TPESearchCV(small(), {"model__n_layers": [1, 2], "model__unit_0": [8, 16]}, n_iter=2).fit(X, y)
+
+
+def test_searching_per_layer_units_and_the_optimizer(digits):
+    X, y = digits
+    space = {
+        "model__n_layers": Integer(1, 3),
+        "model__units": PerLayer(Integer(8, 32, step=8)),
+        "model__dropout": PerLayer(Real(0.0, 0.3)),
+        "optimizer": ["adam", "sgd", "rmsprop"],
+        "optimizer__learning_rate": Real(1e-3, 1e-1, "log-uniform"),
+    }
+    search = TPESearchCV(small(epochs=2), space, n_iter=8, cv=2, random_state=0).fit(X, y)
+    results = search.cv_results_
+    for params in results["params"]:
+        n = params["model__n_layers"]
+        assert {k for k in params if k.startswith("model__units_")} == {f"model__units_{i}" for i in range(n)}
+    assert np.array_equal(np.ma.getmaskarray(results["param_model__units_1"]),
+                          np.asarray(results["param_model__n_layers"]) < 2)  # fmt: skip
+    best = search.best_estimator_
+    dense = [layer.units for layer in best.model_.layers if isinstance(layer, keras.layers.Dense)]
+    n = search.best_params_["model__n_layers"]
+    assert dense[:-1] == [search.best_params_[f"model__units_{i}"] for i in range(n)]
+    assert type(best.model_.optimizer).__name__.lower() == search.best_params_["optimizer"]
+    np.testing.assert_allclose(float(best.model_.optimizer.learning_rate),
+                               search.best_params_["optimizer__learning_rate"], rtol=1e-6)  # fmt: skip
+    assert set(results["param_optimizer"]) <= {"adam", "sgd", "rmsprop"}
 
 
 def test_importing_sk_hpo_does_not_import_tensorflow():

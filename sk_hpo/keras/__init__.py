@@ -8,8 +8,10 @@ import os
 
 SUPPORTED_SCIKERAS = ("0.13",)
 
-# TensorFlow's C++ start-up messages, unless the user asked for them.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log, unless the user asked for it: start-up notes, and
+# an error line per fit ("NodeDef mentions attribute use_unbounded_threadpool")
+# where Keras's data pipeline is newer than TensorFlow's runtime; harmless.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 try:
     import keras

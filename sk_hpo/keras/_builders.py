@@ -14,9 +14,17 @@ multiclass                a softmax unit each  sparse categorical cross-entropy
 multilabel indicator      a sigmoid unit each  binary cross-entropy
 continuous (regression)   a linear unit each   mean squared error
 ========================  ===================  ===============================
+
+Per-layer values: with ``n_layers`` given, layer ``i`` takes ``units_i``
+and ``dropout_i`` when they are passed (``model__units_0``, ...; what
+``sk_hpo.PerLayer`` searches), else ``units`` and ``dropout``; likewise
+``filters_i`` with ``n_conv_layers`` and ``dense_units_i`` with
+``n_dense_layers`` in the convolutional network.  Any other extra keyword
+is refused, naming the parameters the builder takes.
 """
 
 import math
+import re
 
 import keras
 
@@ -27,6 +35,34 @@ def _hidden_sizes(hidden_layer_sizes, n_layers, units):
     if isinstance(hidden_layer_sizes, int):
         return (hidden_layer_sizes,)
     return tuple(int(size) for size in hidden_layer_sizes)
+
+
+def _per_layer(builder, per_layer, allowed):
+    """``{base: {i: value}}`` from ``units_0=..``-style keywords; others refused."""
+    out = {base: {} for base in allowed}
+    for name, value in per_layer.items():
+        if name == "params":  # SciKeras gives every parameter to a **kwargs builder
+            continue
+        match = re.fullmatch(r"(.+)_(\d+)", name)
+        if match is None or match.group(1) not in allowed:
+            raise TypeError(
+                f"{builder}() got an unexpected keyword argument {name!r}; per-layer "
+                f"values are {', '.join(f'{base}_<i>' for base in allowed)}."
+            )
+        out[match.group(1)][int(match.group(2))] = value
+    return out
+
+
+def _layers(n_layers, values, default):
+    """Each layer's value: ``values[i]`` (from ``name_i``), else the default
+    (an int, or a tuple whose last entry repeats).  Values of layers beyond
+    ``n_layers`` are ignored."""
+    if not isinstance(default, (int, float)):
+        default = tuple(default)
+        default = [default[min(i, len(default) - 1)] for i in range(n_layers)]
+    else:
+        default = [default] * n_layers
+    return [values.get(i, default[i]) for i in range(n_layers)]
 
 
 def _dense_block(x, units, activation, dropout, batch_normalization, l2):
@@ -81,6 +117,7 @@ def dense_network(
     dropout=0.0,
     batch_normalization=False,
     l2=0.0,
+    **per_layer,
 ):
     """A fully connected network for tabular data.
 
@@ -91,24 +128,37 @@ def dense_network(
     hidden_layer_sizes : int or tuple of int, default=(100,)
         Units of each hidden layer, as in scikit-learn's MLP.
     n_layers : int, default=None
-        If given, ``n_layers`` hidden layers of ``units`` units each
-        replace ``hidden_layer_sizes``: the form to search depth and width
-        as two numbers.
+        If given, ``n_layers`` hidden layers replace ``hidden_layer_sizes``,
+        layer ``i`` with ``units_i`` units (``units`` if not given): the
+        form to search depth and width as numbers.
     units : int, default=64
-        Units per hidden layer with ``n_layers``.
+        Units per hidden layer with ``n_layers``, where ``units_i`` is not
+        given.
     activation : str, default="relu"
         Activation of the hidden layers.
     dropout : float, default=0.0
-        Dropout rate after each hidden layer.
+        Dropout rate after each hidden layer; ``dropout_i`` after layer
+        ``i`` (with ``n_layers``).
     batch_normalization : bool, default=False
         Batch normalisation before each activation.
     l2 : float, default=0.0
         L2 penalty on the hidden layers' weights.
+    **per_layer
+        ``units_i`` and ``dropout_i`` for layer ``i`` (counted from 0) of
+        ``n_layers``; searched with ``sk_hpo.PerLayer``.
     """
+    values = _per_layer("dense_network", per_layer, ("units", "dropout"))
+    if n_layers is not None:
+        n = int(n_layers)
+        sizes = [int(u) for u in _layers(n, values["units"], units)]
+        dropouts = _layers(n, values["dropout"], dropout)
+    else:
+        sizes = _hidden_sizes(hidden_layer_sizes, None, None)
+        dropouts = [dropout] * len(sizes)
     inputs = keras.Input(shape=tuple(meta["X_shape_"][1:]))
     x = keras.layers.Flatten()(inputs) if len(meta["X_shape_"]) > 2 else inputs
-    for size in _hidden_sizes(hidden_layer_sizes, n_layers, units):
-        x = _dense_block(x, size, activation, dropout, batch_normalization, l2)
+    for size, rate in zip(sizes, dropouts):
+        x = _dense_block(x, size, activation, rate, batch_normalization, l2)
     outputs, loss = _output(x, meta, compile_kwargs)
     return _compile(inputs, outputs, loss, compile_kwargs)
 
@@ -124,6 +174,9 @@ def conv_network(
     dropout=0.0,
     batch_normalization=False,
     image_shape=None,
+    n_conv_layers=None,
+    n_dense_layers=None,
+    **per_layer,
 ):
     """A small convolutional network for images.
 
@@ -153,7 +206,21 @@ def conv_network(
     image_shape : tuple of int, default=None
         ``(height, width)`` or ``(height, width, channels)`` of flattened
         rows.
+    n_conv_layers : int, default=None
+        If given, the number of convolution blocks, block ``i`` with
+        ``filters_i`` filters (else ``filters``, or its last entry).
+    n_dense_layers : int, default=None
+        If given, the number of dense layers of the head, layer ``i`` with
+        ``dense_units_i`` units (else ``dense_units``, or its last entry).
+    **per_layer
+        ``filters_i`` and ``dense_units_i``, counted from 0; searched with
+        ``sk_hpo.PerLayer(..., count="model__n_conv_layers")``.
     """
+    values = _per_layer("conv_network", per_layer, ("filters", "dense_units"))
+    if n_conv_layers is not None:
+        filters = _layers(int(n_conv_layers), values["filters"], filters)
+    if n_dense_layers is not None:
+        dense_units = _layers(int(n_dense_layers), values["dense_units"], dense_units)
     shape = tuple(meta["X_shape_"][1:])
     inputs = keras.Input(shape=shape)
     x = inputs
@@ -185,5 +252,8 @@ def conv_network(
     outputs, loss = _output(x, meta, compile_kwargs)
     return _compile(inputs, outputs, loss, compile_kwargs)
 
+
+dense_network.per_layer_parameters = ("units", "dropout")
+conv_network.per_layer_parameters = ("filters", "dense_units")
 
 BUILDERS = {"dense": dense_network, "conv": conv_network}
