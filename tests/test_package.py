@@ -22,13 +22,28 @@ def test_public_names():
         assert hasattr(sk_hpo, name)
 
 
-def test_demo_runs_a_real_search(capsys):
+def test_sklearn_demo_runs_a_real_search(capsys):
     from sk_hpo import demo
 
-    search = demo.main(["--n-iter", "4", "--n-jobs", "1"])
+    search = demo.main(["--sklearn", "--n-iter", "4", "--n-jobs", "1"])
     out, err = capsys.readouterr()
     assert "TPESearchCV" in err and "4/4" in err  # the progress bar
     assert "Best parameters:" in out and "Held-out accuracy" in out
+    assert search.best_score_ > 0.5
+
+
+def test_keras_demo_searches_a_network_and_prints_it(capsys):
+    pytest.importorskip("scikeras")
+    from sk_hpo import demo
+
+    search = demo.main(["--n-iter", "2", "--n-jobs", "1"])
+    out, err = capsys.readouterr()
+    assert "BayesSearchCV" in err and "2/2" in err  # the progress bar
+    n = search.best_params_["model__n_layers"]
+    units = [search.best_params_[f"model__units_{i}"] for i in range(n)]
+    # The best network, layer by layer, as the search built it.
+    assert [f"Dense({u}," in out for u in units] == [True] * n
+    assert "Dense(10, activation='softmax')" in out and "Held-out accuracy" in out
     assert search.best_score_ > 0.5
 
 
