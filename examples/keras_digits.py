@@ -1,8 +1,9 @@
 """Architecture search for a Keras network on the digits, with early stopping.
 
 A dense network on scikit-learn's 8x8 digits (our small MNIST), in a
-``Pipeline`` after scaling.  TPESearchCV searches the depth and width, the
-activation, dropout, the learning rate and the batch size.  Each fit holds
+``Pipeline`` after scaling.  TPESearchCV searches the depth, the units and
+dropout of each layer the candidate has (``PerLayer``), the activation, the
+optimizer with its learning rate and the batch size.  Each fit holds
 out 20% of its training fold (``validation_split``), stops when the
 validation loss has not improved for 3 epochs (``EarlyStopping``, which
 restores the best weights) and halves the learning rate after 2 flat epochs
@@ -20,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_hpo import Categorical, Integer, Real, TPESearchCV
+from sk_hpo import Categorical, Integer, PerLayer, Real, TPESearchCV
 from sk_hpo.keras import KerasClassifier
 
 FAST = os.environ.get("SK_HPO_EXAMPLE_FAST") == "1"
@@ -42,9 +43,11 @@ search = TPESearchCV(
     make_pipeline(StandardScaler(), network),
     {
         "kerasclassifier__model__n_layers": Integer(1, 3),
-        "kerasclassifier__model__units": Integer(16, 256, "log-uniform"),
+        # kerasclassifier__model__units_0 .. _2, for the layers each candidate has
+        "kerasclassifier__model__units": PerLayer(Integer(16, 256, "log-uniform")),
+        "kerasclassifier__model__dropout": PerLayer(Real(0.0, 0.5)),
         "kerasclassifier__model__activation": Categorical(["relu", "tanh"]),
-        "kerasclassifier__model__dropout": Real(0.0, 0.5),
+        "kerasclassifier__optimizer": ["adam", "rmsprop"],
         "kerasclassifier__optimizer__learning_rate": Real(1e-4, 1e-1, "log-uniform"),
         "kerasclassifier__batch_size": Categorical([32, 64, 128]),
     },

@@ -60,8 +60,10 @@ class PerLayer:
     >>> space.branches[0].names  # doctest: +NORMALIZE_WHITESPACE
     ['model__dropout_0', 'model__dropout_1', 'model__dropout_2', 'model__n_layers',
      'model__units_0', 'model__units_1', 'model__units_2']
-    >>> sorted(space.to_params(space.sample(1, __import__("numpy").random.default_rng(3))[0]))
-    ['model__dropout_0', 'model__n_layers', 'model__units_0']
+    >>> point = space.to_point({"model__n_layers": 1, "model__units_0": 64,
+    ...                         "model__dropout_0": 0.25})
+    >>> space.to_params(point)  # a one-layer candidate: no model__units_1
+    {'model__dropout_0': 0.25, 'model__n_layers': 1, 'model__units_0': 64}
     """
 
     def __init__(self, dimension, count=None):

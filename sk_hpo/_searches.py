@@ -78,6 +78,9 @@ _COMMON_PARAMETERS = """\
         ``(low, high, prior)`` tuple, or a ``scipy.stats`` distribution, so
         a ``RandomizedSearchCV`` space drops in unchanged.  A list of dicts
         gives alternative branches, searched jointly under one budget.
+        :class:`~sk_hpo.PerLayer` gives one parameter per layer, present
+        only in candidates with that many layers (``model__units_0``,
+        ``model__units_1``...).
     n_iter : int, default=50
         Number of distinct candidates to evaluate.  A proposal equal to an
         evaluated candidate is answered from its result and costs nothing.

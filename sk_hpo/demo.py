@@ -22,9 +22,11 @@ from . import BayesSearchCV, Categorical, Integer, PerLayer, Real, TPESearchCV
 
 def keras_search(n_iter, n_jobs, random_state):
     """The Keras network search: the estimator, its space and the search."""
-    from .keras import KerasClassifier  # first: it quietens TensorFlow's C++ log
+    import importlib
 
-    import keras
+    from .keras import KerasClassifier  # before keras: it quietens TensorFlow's C++ log
+
+    keras = importlib.import_module("keras")
 
     network = KerasClassifier(
         model="dense",

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("scikeras")
 keras = pytest.importorskip("keras")
 
-from sklearn.base import is_classifier, is_regressor
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_breast_cancer, load_digits, make_regression
 from sklearn.ensemble import StackingClassifier, VotingClassifier
@@ -349,6 +349,10 @@ def test_searching_per_layer_units_and_the_optimizer(digits):
     np.testing.assert_allclose(float(best.model_.optimizer.learning_rate),
                                search.best_params_["optimizer__learning_rate"], rtol=1e-6)  # fmt: skip
     assert set(results["param_optimizer"]) <= {"adam", "sgd", "rmsprop"}
+    # set_params round-trips every candidate, and a clone keeps them.
+    for params in results["params"]:
+        again = clone(small()).set_params(**params)
+        assert {k: v for k, v in clone(again).get_params().items() if k in params} == params
 
 
 def test_importing_sk_hpo_does_not_import_tensorflow():

@@ -223,3 +223,16 @@ def test_cv_results_mask_the_layers_a_candidate_lacks(search):
         assert set(params) == {"n_layers"} | {f"{p}_{i}" for p in ("units", "dropout") for i in range(n)}
     assert result.best_estimator_.get_params()["n_layers"] == result.best_params_["n_layers"]
     np.testing.assert_allclose(result.best_score_, -network_loss(result.best_params_))
+
+
+def test_a_per_layer_study_resumes_and_a_changed_count_is_another_space(tmp_path):
+    X, y = dummy_data(6)
+    path = tmp_path / "layers.db"
+    first = TPESearchCV(LayeredModel(), SPACE, n_iter=8, cv=2, random_state=0, storage=path).fit(X, y)
+    again = TPESearchCV(LayeredModel(), SPACE, n_iter=12, cv=2, random_state=0, storage=path).fit(X, y)
+    assert again.cv_results_["params"][:8] == first.cv_results_["params"]
+    whole = TPESearchCV(LayeredModel(), SPACE, n_iter=12, cv=2, random_state=0).fit(X, y)
+    assert again.cv_results_["params"] == whole.cv_results_["params"]
+    other = {**SPACE, "n_layers": Integer(1, 3)}
+    with pytest.raises(ValueError, match="search space"):
+        TPESearchCV(LayeredModel(), other, n_iter=12, cv=2, storage=path).fit(X, y)

@@ -183,7 +183,9 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       ``model="dense"`` or ``"conv"`` names a ready-made network
       (:func:`~sk_hpo.keras.conv_network` for images).  Their parameters
       are ``model__<name>``, e.g. ``model__hidden_layer_sizes``,
-      ``model__activation``, ``model__dropout``.  A function or a Keras
+      ``model__activation``, ``model__dropout``, and per layer
+      ``model__units_<i>`` / ``model__dropout_<i>`` with ``model__n_layers``
+      (searched with :class:`~sk_hpo.PerLayer`).  A function or a Keras
       model works as in SciKeras.
     - ``verbose=0`` by default: nothing printed, and TensorFlow's Python
       warnings muted while fitting.
