@@ -436,3 +436,43 @@ def test_a_space_without_dimensions_has_one_candidate(recording):
     with pytest.warns(UserWarning, match="no new candidate left after 1"):
         search.fit(X, y)
     assert search.cv_results_["params"] == [{}]
+
+
+def test_long_searches_fit_the_gp_to_a_bounded_set_that_keeps_the_best(monkeypatch):
+    from sk_hpo import _bayes
+    from sk_hpo._optimizer import RandomSampler
+    from sk_hpo.testing import FUNCTIONS
+
+    monkeypatch.setattr(_bayes, "_MAX_MODEL_POINTS", 40)
+    problem = FUNCTIONS["branin"]
+    space = SearchSpace(problem.search_space)
+    gp = GPOptimizer(space, 0)
+    points = RandomSampler(space, 1).ask(100)
+    losses = [problem(space.to_params(p)) for p in points]
+    gp.tell(points, losses)
+    fitted = []
+    real_fit = gp.gp.fit
+    monkeypatch.setattr(gp.gp, "fit", lambda X, y, rng: fitted.append(len(X)) or real_fit(X, y, rng))
+    for _ in range(5):
+        point = gp.ask(1)[0]
+        assert len(gp.gp.X) == 40  # of the 100+ told points
+        gp.tell([point], [problem(space.to_params(point))])
+    # 100 told points: hyperparameters refitted every 100 // 50 = 2 new points.
+    assert fitted == [40, 40, 40]
+    best = int(np.argmin(gp.losses))
+    rows = _bayes.GPOptimizer._model_rows(gp, len(gp.points))
+    assert best in rows and len(rows) == 40 and len(set(rows.tolist())) == 40
+
+
+def test_short_searches_refit_the_gp_at_every_point():
+    from sk_hpo.testing import FUNCTIONS
+
+    problem = FUNCTIONS["branin"]
+    space = SearchSpace(problem.search_space)
+    gp = GPOptimizer(space, 0, n_initial_points=5)
+    fits = []
+    for _ in range(15):
+        point = gp.ask(1)[0]
+        gp.tell([point], [problem(space.to_params(point))])
+        fits.append(gp._fitted_on)
+    assert fits[5:] == list(range(5, 15))
