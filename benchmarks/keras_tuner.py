@@ -221,10 +221,9 @@ def _kt_run(method, network, seed, task, n_trials):
     directory = tempfile.mkdtemp(prefix="kt_bench_")
     common = {"objective": "val_accuracy", "seed": seed, "directory": directory,
               "project_name": "p", "overwrite": True}  # fmt: skip
-    if method == "kt.RandomSearch":
-        tuner = record(kt.RandomSearch)(Net(), max_trials=n_trials, **common)
-    elif method == "kt.BayesianOptimization":
-        tuner = record(kt.BayesianOptimization)(Net(), max_trials=n_trials, **common)
+    if method != "kt.Hyperband":
+        tuner_class = {"kt.RandomSearch": kt.RandomSearch, "kt.BayesianOptimization": kt.BayesianOptimization}
+        tuner = record(tuner_class[method])(Net(), max_trials=n_trials, **common)
     else:
         tuner = record(kt.Hyperband)(Net(), max_epochs=MAX_EPOCHS, factor=3,
                                      hyperband_iterations=1, **common)  # fmt: skip
@@ -246,8 +245,8 @@ def _kt_run(method, network, seed, task, n_trials):
 
 
 def _kt_params(values, network):
-    """A KerasTuner trial's values, only those of the layers it has (its epochs if Hyperband's)."""
-    # Replaying the space through the trial's values keeps only the layers it has.
+    """A KerasTuner trial's values, only those of the layers it has (its epochs if Hyperband's):
+    the space replayed through the trial's values."""
     params = kt_hyperparameters(_ReplayHP(values), network)
     params["batch_size"] = values["batch_size"]
     params["epochs"] = values.get("epochs", values.get("tuner/epochs"))
@@ -324,6 +323,11 @@ def _our_run(method, network, seed, task, n_trials):
     return trials, wall
 
 
+def _multi_fidelity(method):
+    """Ours with ``resource=``: the best is taken at the highest level reached."""
+    return "resource" in method or "hyperband" in method
+
+
 def best_at(trials, t, multi_fidelity):
     """The configuration a method returns when stopped at ``t`` seconds."""
     done = [tr for tr in trials if tr["end"] <= t + 1e-9 and tr["score"] is not None]
@@ -374,7 +378,7 @@ def score_runs(runs, seed_budgets):
     for run in runs:
         if "trials" not in run:
             continue
-        mf = "resource" in run["method"] or "hyperband" in run["method"]
+        mf = _multi_fidelity(run["method"])
         run["test"] = {}
         for label, t in seed_budgets[run["network"]] + [("end", run["wall"])]:
             best = best_at(run["trials"], t, mf)
@@ -429,7 +433,7 @@ def render(raw, out):
             wall = np.mean([r["wall"] for r in mine])
             epochs = np.mean([r["epochs"] for r in mine])
             n_conf = np.mean([len(r["trials"]) for r in mine])
-            mf = "resource" in method or "hyperband" in method
+            mf = _multi_fidelity(method)
             best_val = np.mean([best_at(r["trials"], r["wall"], mf)["score"] for r in mine])
             name = f"**{method}**" if method.startswith("sk_hpo") else method
             lines.append(f"| {name} | " + " | ".join(cells)

@@ -16,6 +16,7 @@ parameters, its identity (``key``) and what the models learn from it
 
 import math
 import numbers
+import re
 from collections import namedtuple
 
 import numpy as np
@@ -24,6 +25,17 @@ from ._space import Integer, _describe, to_dimension
 
 Point = namedtuple("Point", ["branch", "x"])
 Point.__doc__ = "A candidate in normalised form: branch index and unit vector."
+
+
+def layer_name(name, i):
+    """The name of layer ``i``'s value of a per-layer parameter: ``units_0``."""
+    return f"{name}_{i}"
+
+
+def split_layer_name(name):
+    """``(name, i)`` of a per-layer name such as ``units_0``; None for any other."""
+    match = re.fullmatch(r"(.+)_(\d+)", name)
+    return None if match is None else (match.group(1), int(match.group(2)))
 
 
 class PerLayer:
@@ -204,12 +216,6 @@ class SearchSpace:
             for name, dim in zip(branch.names, branch.dimensions)
         )
 
-    def active(self, points):
-        """Boolean mask of the active coordinates of points of one branch."""
-        if not points:
-            return np.zeros((0, 0), dtype=bool)
-        return self.branches[points[0].branch].active([p.x for p in points])
-
     def to_point(self, params):
         """The point of a parameter dict; it must match one branch exactly."""
         problems = []
@@ -275,13 +281,13 @@ def _parse_branch(spec, where):
             dimensions[name] = to_dimension(name, value)
     for name, value in spec.items():
         if isinstance(value, PerLayer):
-            for layer_name, dim in _per_layer_dimensions(name, value, dimensions, where):
-                if layer_name in dimensions:
+            for per_layer_name, dim in _per_layer_dimensions(name, value, dimensions, where):
+                if per_layer_name in dimensions:
                     raise ValueError(
-                        f"search space parameter {name!r}: PerLayer makes {layer_name!r}, "
+                        f"search space parameter {name!r}: PerLayer makes {per_layer_name!r}, "
                         f"which {where} also gives on its own; remove one of them."
                     )
-                dimensions[layer_name] = dim
+                dimensions[per_layer_name] = dim
     names = sorted(dimensions, key=lambda name: _name_order((name, None)))
     return Branch(names, [dimensions[name] for name in names])
 
@@ -317,10 +323,9 @@ def _per_layer_dimensions(name, spec, dimensions, where):
     if high > 64:
         raise ValueError(f"{problem}: up to {high} layers; PerLayer allows at most 64.")
     for i in range(high):
-        layer_name = f"{name}_{i}"
-        dim = to_dimension(layer_name, spec.dimension)
+        dim = to_dimension(layer_name(name, i), spec.dimension)
         dim.active_if = (count, i + 1) if i + 1 > low else None
-        yield layer_name, dim
+        yield layer_name(name, i), dim
 
 
 def _name_order(item):

@@ -4,12 +4,12 @@ import contextlib
 import inspect
 import math
 import numbers
-import re
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import _num_samples
 
+from ._search_space import split_layer_name
 from ._space import _describe
 
 
@@ -184,8 +184,8 @@ def _routed_problem(name, estimator):
     parameter = name[len("model__") :]
     if parameter in accepted:
         return None
-    match = re.fullmatch(r"(.+)_(\d+)", parameter)
-    if match is not None and match.group(1) in per_layer:
+    split = split_layer_name(parameter)
+    if split is not None and split[0] in per_layer:
         return None
     layers = "".join(f", {base}_<i>" for base in per_layer)
     return (

@@ -22,11 +22,9 @@ from . import BayesSearchCV, Categorical, Integer, PerLayer, Real, TPESearchCV
 
 def keras_search(n_iter, n_jobs, random_state):
     """The Keras network search: the estimator, its space and the search."""
-    import importlib
+    import keras
 
-    from .keras import KerasClassifier  # before keras: it quietens TensorFlow's C++ log
-
-    keras = importlib.import_module("keras")
+    from .keras import KerasClassifier
 
     network = KerasClassifier(
         model="dense",
@@ -120,8 +118,9 @@ def main(argv=None):
         what = "scikit-learn models"
     else:
         try:
-            import keras  # noqa: F401
-            import scikeras  # noqa: F401
+            # sk_hpo.keras first: it checks Keras and SciKeras, and quietens
+            # TensorFlow's C++ log before TensorFlow loads.
+            from . import keras  # noqa: F401
         except ImportError:
             parser.exit(1, 'The Keras demo needs the keras extra: pip install ".[keras,progress]"\n'
                            "(or run the scikit-learn demo: python -m sk_hpo.demo --sklearn)\n")

@@ -24,14 +24,13 @@ is refused, naming the parameters the builder takes.
 """
 
 import math
-import re
 
 import keras
 
+from .._search_space import split_layer_name
 
-def _hidden_sizes(hidden_layer_sizes, n_layers, units):
-    if n_layers is not None:
-        return (int(units),) * int(n_layers)
+
+def _hidden_sizes(hidden_layer_sizes):
     if isinstance(hidden_layer_sizes, int):
         return (hidden_layer_sizes,)
     return tuple(int(size) for size in hidden_layer_sizes)
@@ -43,13 +42,13 @@ def _per_layer(builder, per_layer, allowed):
     for name, value in per_layer.items():
         if name == "params":  # SciKeras gives every parameter to a **kwargs builder
             continue
-        match = re.fullmatch(r"(.+)_(\d+)", name)
-        if match is None or match.group(1) not in allowed:
+        split = split_layer_name(name)
+        if split is None or split[0] not in allowed:
             raise TypeError(
                 f"{builder}() got an unexpected keyword argument {name!r}; per-layer "
                 f"values are {', '.join(f'{base}_<i>' for base in allowed)}."
             )
-        out[match.group(1)][int(match.group(2))] = value
+        out[split[0]][split[1]] = value
     return out
 
 
@@ -153,7 +152,7 @@ def dense_network(
         sizes = [int(u) for u in _layers(n, values["units"], units)]
         dropouts = _layers(n, values["dropout"], dropout)
     else:
-        sizes = _hidden_sizes(hidden_layer_sizes, None, None)
+        sizes = _hidden_sizes(hidden_layer_sizes)
         dropouts = [dropout] * len(sizes)
     inputs = keras.Input(shape=tuple(meta["X_shape_"][1:]))
     x = keras.layers.Flatten()(inputs) if len(meta["X_shape_"]) > 2 else inputs
@@ -237,7 +236,7 @@ def conv_network(
     elif len(shape) == 2:
         x = keras.layers.Reshape(shape + (1,))(x)
     pool = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}[pooling]
-    for n_filters in _hidden_sizes(filters, None, None):
+    for n_filters in _hidden_sizes(filters):
         x = keras.layers.Conv2D(n_filters, kernel_size, padding="same")(x)
         if batch_normalization:
             x = keras.layers.BatchNormalization()(x)
@@ -247,7 +246,7 @@ def conv_network(
     x = keras.layers.Flatten()(x)
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
-    for size in _hidden_sizes(dense_units, None, None):
+    for size in _hidden_sizes(dense_units):
         x = _dense_block(x, size, activation, dropout, batch_normalization, 0.0)
     outputs, loss = _output(x, meta, compile_kwargs)
     return _compile(inputs, outputs, loss, compile_kwargs)
