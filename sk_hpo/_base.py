@@ -4,7 +4,6 @@ import contextlib
 import itertools
 import numbers
 import os
-import pickle
 import time
 import warnings
 from abc import abstractmethod
@@ -20,6 +19,9 @@ from ._internals import check_internals, replay
 from ._optimizer import ASK_ROUNDS, RANDOM_TRIES
 from ._progress import Progress, quiet_batches
 from ._search_space import SearchSpace
+from ._state import StateError
+from ._state import dumps as dumps_state
+from ._state import loads as loads_state
 from ._storage import StoredCandidate, Study
 from ._validation import (
     check_callbacks,
@@ -32,6 +34,9 @@ from .callbacks import SearchState
 # A search whose first candidates all fail is misconfigured: stop after this
 # many (or at the end of a smaller budget) rather than burn the whole budget.
 FAILURE_PATIENCE = 10
+
+# What a stored state holds besides the algorithm's own.
+_STATE_KEYS = {"algorithm", "optimizer", "fallback_rng", "n_duplicates"}
 
 # Parameters that change neither the algorithm nor its random draws: a
 # stored algorithm state stays valid when only these change.
@@ -247,7 +252,7 @@ class _SearchRun:
         self._non_finite = None  # scikit-learn's last warning of non-finite scores
         self.queued = []  # initial points not evaluated yet
         self.start_time = time.monotonic()
-        self._unpicklable_warned = False
+        self._unstorable_warned = False
         # What a stored algorithm state depends on; constant during a fit.
         self.algorithm = search._algorithm_description() if study is not None else None
 
@@ -259,6 +264,16 @@ class _SearchRun:
             return
         n_splits = self.search.n_splits_
         for candidate in stored:
+            point = candidate.point
+            if not 0 <= point.branch < self.space.n_branches or len(point.x) != len(
+                self.space.branches[point.branch].dimensions
+            ):
+                raise ValueError(
+                    f"storage={self.study.path!r}, study {self.study.name!r}: candidate "
+                    f"{candidate.number} is not a point of this search space (branch "
+                    f"{point.branch}, {len(point.x)} coordinates); the file has been "
+                    "changed. Use resume=False to start again."
+                )
             if len(candidate.results) != n_splits:
                 raise ValueError(
                     f"storage={self.study.path!r}, study {self.study.name!r}: candidate "
@@ -304,41 +319,79 @@ class _SearchRun:
     def _restore_state(self, n_stored):
         """Continue the stored algorithm, if it is the one this search runs.
 
-        An asynchronous search stores no state (its algorithm holds the
-        candidates that were running) and always re-tells.
+        The state is data (``sk_hpo._state``), read without unpickling.  A
+        state that is unusable (written for other algorithm options, not
+        up to date with the candidates, in an older form, damaged) is set
+        aside with a warning where the user should know, and the stored
+        candidates are re-told to a new algorithm.  An asynchronous search
+        stores no state (its algorithm holds the candidates that were
+        running) and always re-tells.
         """
         if self.context is not None:
             return False
-        n_candidates, state = self.study.snapshot()
-        if state is None or n_candidates != n_stored:
+        stored = self.study.state()
+        where = f"storage={self.study.path!r}, study {self.study.name!r}"
+        if stored.legacy:
+            warnings.warn(
+                f"{where}: the algorithm's state was stored by an earlier sk_hpo as a "
+                "pickle, which this version never loads. The stored candidates are "
+                "re-told to a new algorithm: the search continues from them, though "
+                "not necessarily with the candidates the uninterrupted search would "
+                "have proposed.",
+                UserWarning,
+            )
+            return False
+        if stored.document is None or stored.n_candidates != n_stored:
             return False
         try:
-            description, optimizer, fallback_rng, n_duplicates = pickle.loads(state)
-        except Exception:  # noqa: BLE001 -- any unpickling error: re-tell instead
+            state = loads_state(stored.document, stored.arrays, self._state_externals())
+            if not isinstance(state, dict) or set(state) != _STATE_KEYS:
+                raise StateError("the state does not hold an algorithm, a generator and counts")
+        except StateError as exc:
+            warnings.warn(
+                f"{where}: the stored algorithm state cannot be used ({exc}); nothing in "
+                "it was run. The stored candidates are re-told to a new algorithm.",
+                UserWarning,
+            )
             return False
-        if description != self.algorithm:
+        if state["algorithm"] != self.algorithm:
+            return False  # other algorithm options: a re-tell, as documented
+        optimizer, fallback_rng = state["optimizer"], state["fallback_rng"]
+        if type(optimizer) is not type(self.optimizer) or not isinstance(
+            fallback_rng, np.random.Generator
+        ):
             return False
-        self.optimizer, self.fallback_rng, self.n_duplicates = optimizer, fallback_rng, n_duplicates
+        self.optimizer, self.fallback_rng = optimizer, fallback_rng
+        self.n_duplicates = int(state["n_duplicates"])
         return True
 
+    def _state_externals(self):
+        """What a stored state refers to rather than holds: the space and functions."""
+        externals = {"space": self.space}
+        for name, value in vars(self.optimizer).items():
+            if callable(value) and not isinstance(value, (type, np.random.Generator)):
+                externals[f"optimizer.{name}"] = value
+        return externals
+
     def _state_snapshot(self):
-        state = (
-            self.algorithm,
-            self.optimizer,
-            self.fallback_rng,
-            self.n_duplicates,
-        )
+        """``(document, arrays)`` of the algorithm's state, or None if it is not data."""
+        state = {
+            "algorithm": self.algorithm,
+            "optimizer": self.optimizer,
+            "fallback_rng": self.fallback_rng,
+            "n_duplicates": self.n_duplicates,
+        }
         try:
-            return pickle.dumps(state)
-        except Exception as exc:  # noqa: BLE001 -- pickle raises many types
-            if not self._unpicklable_warned:
+            return dumps_state(state, self._state_externals())
+        except StateError as exc:
+            if not self._unstorable_warned:
                 warnings.warn(
-                    f"The search algorithm's state cannot be pickled ({exc}); a resumed "
-                    "search will re-tell the stored candidates to a new algorithm rather "
-                    "than continue exactly where it stopped.",
+                    f"The search algorithm's state cannot be stored as data ({exc}); a "
+                    "resumed search will re-tell the stored candidates to a new algorithm "
+                    "rather than continue exactly where it stopped.",
                     UserWarning,
                 )
-                self._unpicklable_warned = True
+                self._unstorable_warned = True
             return None
 
     # -- the loop -----------------------------------------------------------

@@ -65,7 +65,7 @@ class Hyperband:
     seed : int
         Seeds the design, the prior draws and the models.
 
-    ``make_optimizer(seed)`` (an attribute set by the caller, not pickled)
+    ``make_optimizer(seed)`` (an attribute set by the caller, not stored)
     returns a new ask/tell optimizer of the space.
     """
 

@@ -132,8 +132,11 @@ _COMMON_PARAMETERS = """\
         candidates enter ``cv_results_`` without a fit, count toward
         ``n_iter``, and the algorithm proposes what it would have proposed
         had the search never stopped.  A crash or a killed process loses
-        at most the batch being evaluated.  The state is a pickle: resume
-        only from files you trust.
+        at most the batch being evaluated.  The file holds only data (JSON
+        text, numbers and NumPy arrays read without pickle), so resuming
+        from a file someone else wrote cannot run code; a damaged or
+        hand-edited file is refused or its state set aside, with the file
+        and the study named.
     study_name : str, default=None
         The search's name in ``storage``, so several searches can share a
         file; the class name by default.  A stored study made for another

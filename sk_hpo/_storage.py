@@ -3,12 +3,22 @@
 One file holds any number of studies (searches) under distinct names.
 Each batch is written in one transaction as soon as it finishes: every
 candidate's point, its parameters (as text, for people reading the file),
-status, error, loss and scikit-learn's per-split results, plus a snapshot
-of the algorithm's state, so that a resumed search proposes exactly what
-the uninterrupted search would have.  A process killed in the middle of a
+status, error, loss and scikit-learn's per-split results, plus the
+algorithm's state, so that a resumed search proposes exactly what the
+uninterrupted search would have.  A process killed in the middle of a
 batch loses that batch only.
 
-The snapshot is a pickle: resume only from files you trust.
+Everything in the file is data, and is read as data: the candidates' rows
+are JSON text and numbers, checked as they are read (a row that is not
+what sk_hpo writes is refused with the file, the study and the candidate
+named); the algorithm's state is a JSON document and an ``.npz`` archive
+of arrays read with ``allow_pickle=False`` (see ``sk_hpo._state``).
+Nothing is ever unpickled, so a file from someone else cannot run code.
+
+Schema 1 (sk_hpo before the state became data) kept a pickle in the
+``snapshots`` table.  This version opens such a file, never reads that
+column, tells the resumed search to re-tell its candidates (with a
+warning), and deletes a study's pickle when it next writes to it.
 """
 
 import json
@@ -23,7 +33,7 @@ import numpy as np
 
 from ._search_space import Point
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,12 +61,17 @@ CREATE TABLE IF NOT EXISTS candidates (
     finished TEXT NOT NULL,
     PRIMARY KEY (study_id, number)
 );
-CREATE TABLE IF NOT EXISTS snapshots (
+CREATE TABLE IF NOT EXISTS states (
     study_id INTEGER PRIMARY KEY REFERENCES studies(id),
     n_candidates INTEGER NOT NULL,
-    state BLOB
+    document TEXT,
+    arrays BLOB
 );
 """
+# Schema 1's table of pickled states: never read, only emptied.
+_LEGACY = "snapshots"
+
+_STATUSES = ("ok", "failed")
 
 
 class StoredCandidate(NamedTuple):
@@ -75,6 +90,15 @@ class StoredCandidate(NamedTuple):
     loss: float
     results: list
     more: dict
+
+
+class StoredState(NamedTuple):
+    """The algorithm state stored after the study's first ``n_candidates``."""
+
+    n_candidates: int
+    document: str | bytes | None  # JSON (sk_hpo._state), None if the state was not data
+    arrays: bytes | None  # its arrays, an .npz archive
+    legacy: bool  # only a schema-1 pickle is stored: never loaded
 
 
 def _now():
@@ -138,44 +162,90 @@ class Study:
                 return cursor.lastrowid
             study_id, stored = row
             if resume:
-                _check_same_search(self.path, self.name, json.loads(stored), fingerprint)
+                _check_same_search(self.path, self.name, self._fingerprint(stored), fingerprint)
             else:
                 db.execute("DELETE FROM candidates WHERE study_id = ?", (study_id,))
-                db.execute("DELETE FROM snapshots WHERE study_id = ?", (study_id,))
+                db.execute("DELETE FROM states WHERE study_id = ?", (study_id,))
+                _delete_legacy(db, study_id)
             db.execute(
                 "UPDATE studies SET fingerprint = ?, opened = ?, owner = ? WHERE id = ?",
                 (text, _now(), self.owner, study_id),
             )
             return study_id
 
+    def _problem(self, what):
+        return ValueError(
+            f"storage={self.path!r}, study {self.name!r}: {what}. The file was not "
+            "written by sk_hpo or has been changed; nothing in it was run. Resume from "
+            "an intact file, or give another study_name or storage file (resume=False "
+            "discards the stored candidates)."
+        )
+
+    def _fingerprint(self, text):
+        try:
+            stored = json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            stored = None
+        if not isinstance(stored, dict):
+            raise self._problem("the study's fingerprint is not a JSON object")
+        return stored
+
     def candidates(self):
-        """The stored candidates, in evaluation order."""
+        """The stored candidates, in evaluation order, each checked to be sk_hpo's rows."""
         rows = self._connection.execute(
             "SELECT number, batch, branch, x, params, status, error, loss, results, more "
             "FROM candidates WHERE study_id = ? ORDER BY number",
             (self.id,),
         ).fetchall()
-        return [
-            StoredCandidate(
-                number=number,
-                batch=batch,
-                point=Point(branch, np.asarray(json.loads(x), dtype=float)),
-                params=json.loads(params),
-                status=status,
-                error=error,
-                loss=float(loss),
-                results=json.loads(results),
-                more=json.loads(more),
-            )
-            for number, batch, branch, x, params, status, error, loss, results, more in rows
-        ]
+        return [self._candidate(*row) for row in rows]
 
-    def snapshot(self):
-        """``(n_candidates, state)`` of the last snapshot, or ``(0, None)``."""
+    def _candidate(self, number, batch, branch, x, params, status, error, loss, results, more):
+        def bad(column, expected):
+            return self._problem(f"candidate {number!r} has a {column} that is not {expected}")
+
+        if not _is_int(number) or not _is_int(batch) or not _is_int(branch):
+            raise bad("number, batch or branch", "an integer")
+        x = _json(x)
+        if not isinstance(x, list) or not all(_is_real(u) and 0 <= u <= 1 for u in x):
+            raise bad("point (x)", "a list of numbers in [0, 1]")
+        params, results, more = _json(params), _json(results), _json(more)
+        if not isinstance(params, dict):
+            raise bad("params", "a JSON object")
+        if status not in _STATUSES or not (error is None or isinstance(error, str)):
+            raise bad("status or error", f"one of {_STATUSES} and a text")
+        if not _is_real(loss):
+            raise bad("loss", "a number")
+        if not isinstance(results, list) or not all(_is_split_result(r) for r in results):
+            raise bad("results", "a list of scikit-learn's per-split results")
+        if not isinstance(more, dict) or not all(_is_plain(v) for v in more.values()):
+            raise bad("more", "a JSON object of numbers and texts")
+        return StoredCandidate(
+            number=number,
+            batch=batch,
+            point=Point(branch, np.asarray(x, dtype=float)),
+            params=params,
+            status=status,
+            error=error,
+            loss=float(loss),
+            results=results,
+            more=more,
+        )
+
+    def state(self):
+        """The stored algorithm state (:class:`StoredState`), never unpickled."""
         row = self._connection.execute(
-            "SELECT n_candidates, state FROM snapshots WHERE study_id = ?", (self.id,)
+            "SELECT n_candidates, document, arrays FROM states WHERE study_id = ?", (self.id,)
         ).fetchone()
-        return (row[0], row[1]) if row else (0, None)
+        if row is not None:
+            n_candidates, document, arrays = row
+            if not _is_int(n_candidates):
+                n_candidates = -1  # matches no count of candidates: not used
+            # Whatever the columns hold goes to sk_hpo._state.loads, which
+            # accepts only its own form (and warns through the engine).
+            arrays = arrays if isinstance(arrays, bytes) else b""
+            return StoredState(n_candidates, document, arrays, legacy=False)
+        legacy = _has_legacy(self._connection, self.id)
+        return StoredState(0, None, None, legacy=legacy)
 
     def save_batch(self, candidates, state):
         """Store a finished batch and the algorithm's state after it, atomically."""
@@ -211,10 +281,13 @@ class Study:
                     for c in candidates
                 ],
             )
+            document, arrays = state if state is not None else (None, None)
             db.execute(
-                "INSERT OR REPLACE INTO snapshots (study_id, n_candidates, state) VALUES (?, ?, ?)",
-                (self.id, candidates[-1].number + 1, state),
+                "INSERT OR REPLACE INTO states (study_id, n_candidates, document, arrays) "
+                "VALUES (?, ?, ?, ?)",
+                (self.id, candidates[-1].number + 1, document, arrays),
             )
+            _delete_legacy(db, self.id)
 
     def close(self):
         self._connection.close()
@@ -234,13 +307,22 @@ def _connect(path):
         with connection as db:
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            schema = str(row[0]) if row is not None else None
+            if schema is not None and not schema.isdigit():
                 raise ValueError(
-                    f"storage={path!r} was written by a newer sk_hpo (schema {row[0]}, "
+                    f"storage={path!r}: its schema version is {schema[:40]!r}, not a "
+                    "number; the file was not written by sk_hpo or has been changed."
+                )
+            if schema is not None and int(schema) > SCHEMA_VERSION:
+                raise ValueError(
+                    f"storage={path!r} was written by a newer sk_hpo (schema {schema}, "
                     f"this one reads up to {SCHEMA_VERSION}); upgrade sk_hpo."
                 )
+            # A schema-1 file gains the states table above and is marked 2,
+            # so that an older sk_hpo refuses it instead of missing the state.
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+            )
     except sqlite3.DatabaseError as exc:
         connection.close()
         problem = (
@@ -254,6 +336,61 @@ def _connect(path):
         connection.close()
         raise
     return connection
+
+
+def _has_legacy(db, study_id):
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_LEGACY,)
+    ).fetchone()
+    return bool(exists) and bool(
+        db.execute(f"SELECT 1 FROM {_LEGACY} WHERE study_id = ?", (study_id,)).fetchone()
+    )
+
+
+def _delete_legacy(db, study_id):
+    if _has_legacy(db, study_id):
+        db.execute(f"DELETE FROM {_LEGACY} WHERE study_id = ?", (study_id,))
+
+
+def _json(text):
+    """JSON text as data, or None if it is not JSON."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_plain(value):
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _is_scores(value):
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_real(v) for k, v in value.items())
+    return _is_real(value)
+
+
+def _is_split_result(result):
+    """One split's ``_fit_and_score`` output as sk_hpo stores it."""
+    return (
+        isinstance(result, dict)
+        and all(isinstance(key, str) for key in result)
+        and _is_scores(result.get("test_scores"))
+        and ("train_scores" not in result or _is_scores(result["train_scores"]))
+        and all(_is_real(result.get(key)) for key in ("fit_time", "score_time"))
+        and _is_int(result.get("n_test_samples"))
+        and _is_plain(result.get("fit_error"))
+    )
 
 
 def _check_same_search(path, name, stored, current):

@@ -2,9 +2,11 @@
 
 import sqlite3
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from sk_hpo import BayesSearchCV, GeneticSearchCV, RandomSearchCV, Real, TPESearchCV
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
@@ -127,19 +129,52 @@ def test_changed_algorithm_options_resume_by_telling_the_stored_candidates(tmp_p
     assert len({tuple(p.values()) for p in resumed.cv_results_["params"]}) == 9
 
 
-def test_unpicklable_algorithm_warns_and_still_resumes(tmp_path):
+def test_a_local_function_setting_resumes_exactly(tmp_path):
+    # The state refers to gamma= (a function is not data) and takes it from
+    # the resuming search, whose parameters are described the same.
     X, y = dummy_data()
     path = tmp_path / "search.db"
 
-    def gamma(n):  # a local function cannot be pickled
+    def gamma(n):
         return max(1, n // 4)
 
-    with pytest.warns(UserWarning, match="cannot be pickled"):
-        make("tpe", 6, storage=path, gamma=gamma).fit(X, y)
-    resumed = make("tpe", 8, storage=path, gamma=gamma)
-    with pytest.warns(UserWarning, match="cannot be pickled"):
+    uninterrupted = make("tpe", 10, gamma=gamma).fit(X, y)
+    make("tpe", 6, storage=path, gamma=gamma).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resumed = make("tpe", 10, storage=path, gamma=gamma).fit(X, y)
+    assert resumed.n_resumed_ == 6
+    assert resumed.cv_results_["params"] == uninterrupted.cv_results_["params"]
+
+
+class _Opaque:
+    """Not one of sk_hpo's algorithm classes: its state is not stored."""
+
+
+class _TPEWithOpaque(TPESearchCV):
+    def _make_optimizer(self, space, seed):
+        optimizer = super()._make_optimizer(space, seed)
+        optimizer.extra = _Opaque()
+        return optimizer
+
+
+def test_a_state_that_is_not_data_warns_once_and_resumes_by_retelling(tmp_path, fits):
+    X, y = dummy_data()
+    path = tmp_path / "search.db"
+    search = _TPEWithOpaque(
+        FunctionEstimator("branin"), BRANIN, n_iter=6, n_points=2, cv=2, random_state=0,
+        storage=path,
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="cannot be stored as data.*_Opaque") as record:
+        search.fit(X, y)
+    assert len([w for w in record if "stored as data" in str(w.message)]) == 1
+    fits.clear()
+    resumed = clone(search).set_params(n_iter=8)
+    with pytest.warns(UserWarning, match="cannot be stored as data"):
         resumed.fit(X, y)
     assert resumed.n_resumed_ == 6 and len(resumed.cv_results_["params"]) == 8
+    assert len(fits) == 2 * 2
+    assert len(resumed.optimizer_.told_keys) == 8  # re-told the 6, then told the 2 new
 
 
 def test_keyboard_interrupt_keeps_what_finished_and_propagates(tmp_path, fits):
