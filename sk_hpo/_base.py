@@ -141,7 +141,7 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _run_search(self, evaluate_candidates):
         asynchronous = bool(getattr(self, "asynchronous", False))
-        check_internals(evaluate_candidates, self.storage is not None, asynchronous)
+        check_internals(evaluate_candidates, self, self.storage is not None, asynchronous)
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
         callbacks = check_callbacks(self.callbacks)

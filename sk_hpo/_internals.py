@@ -34,10 +34,20 @@ def _cells(evaluate_candidates):
     return dict(zip(code.co_freevars, closure)) if code is not None else {}
 
 
-def check_internals(evaluate_candidates, storage=False, asynchronous=False):
-    """Raise, before any fit, if this scikit-learn lacks what the search uses."""
+def check_internals(evaluate_candidates, search, storage=False, asynchronous=False):
+    """Raise, before any fit, if this scikit-learn lacks what the search uses.
+
+    Also sets ``search.n_splits_`` now, as scikit-learn >= 1.7 does before
+    the first ``evaluate_candidates`` (1.6 sets it at the end of ``fit`` and
+    keeps the number in the closure until then): resume and the
+    asynchronous mode need it before.
+    """
     needed = (_CELLS if storage or asynchronous else ()) + (_FIT_CELLS if asynchronous else ())
     cells = _cells(evaluate_candidates)
+    if "n_splits" in cells:
+        search.n_splits_ = cells["n_splits"].cell_contents
+    elif (storage or asynchronous) and not hasattr(search, "n_splits_"):
+        needed = (*needed, "n_splits")
     missing = [name for name in needed if name not in cells]
     if missing:
         features = " and ".join(

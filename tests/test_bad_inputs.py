@@ -194,3 +194,24 @@ def test_a_name_set_params_accepts_is_searched_though_get_params_omits_it():
     # A real typo is still refused before any fit, with the parameters listed.
     with pytest.raises(ValueError, match=r"'gama'.*SVC has no parameter 'gama'; its parameters are \['C'"):
         TPESearchCV(SVC(), {"gama": Real(0.1, 1.0)}, n_iter=2, cv=2).fit(X, y)
+
+
+def test_a_minimal_estimator_inside_a_pipeline_is_searched_as_scikit_learn_does():
+    from scipy.stats import uniform
+    from sklearn.model_selection import RandomizedSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sk_hpo import BayesSearchCV
+
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6) % 2
+    pipe = Pipeline([("scale", StandardScaler()), ("model", _MinimalEstimator())])
+    space = {"model__gamma": uniform(0.0, 1.0), "model__C": uniform(0.5, 1.5)}
+    RandomizedSearchCV(pipe, space, n_iter=3, cv=2, random_state=0).fit(X, y)
+    ours = BayesSearchCV(pipe, space, n_iter=10, cv=2, random_state=0).fit(X, y)
+    assert len(ours.cv_results_["params"]) == 10
+    assert ours.best_estimator_.named_steps["model"].gamma == ours.best_params_["model__gamma"]
+    # The minimal estimator takes any name, as its set_params does; a step
+    # the pipeline does not have is still refused before any fit.
+    with pytest.raises(ValueError, match=r"'modle__gamma'"):
+        BayesSearchCV(pipe, {"modle__gamma": uniform(0, 1)}, n_iter=2, cv=2).fit(X, y)

@@ -16,9 +16,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from sk_hpo import Integer, RandomSearchCV, Real
+from sk_hpo import BayesSearchCV, GeneticSearchCV, Integer, RandomSearchCV, Real, TPESearchCV
 from sk_hpo._base import FAILURE_PATIENCE
-from sk_hpo.testing import assert_same_cv_results
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, assert_same_cv_results, dummy_data
 from sk_hpo.callbacks import NoImprovementStopper, SearchState, ThresholdStopper
 
 
@@ -375,3 +375,22 @@ def test_regression_with_neg_mse():
     ).fit(X, y)
     assert search.best_score_ == search.cv_results_["mean_test_score"].max()
     assert search.best_score_ < 0
+
+
+@pytest.mark.parametrize("cls", [RandomSearchCV, TPESearchCV, BayesSearchCV, GeneticSearchCV])
+def test_a_scorer_returning_nan_on_some_splits_warns_once_per_fit(cls):
+    # scikit-learn warns once per fit ("One or more of the test scores are
+    # non-finite"); 30 candidates in batches must not repeat it per batch.
+    X, y = dummy_data()
+
+    def score_or_nan(estimator, X_test, y_test):
+        return np.nan if estimator.x0 > 2.5 else -estimator.x0**2
+
+    batch = {"population_size": 6} if cls is GeneticSearchCV else {"n_points": 3}
+    search = cls(FunctionEstimator("branin"), FUNCTIONS["branin"].search_space, n_iter=30,
+                 cv=2, scoring=score_or_nan, random_state=0, **batch)  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    assert np.isnan(search.cv_results_["mean_test_score"]).sum() >= 2
+    assert len([w for w in caught if "non-finite" in str(w.message)]) == 1
