@@ -104,7 +104,9 @@ class _Writer:
         )
 
     def count(self, value):
-        if type(value) in _PLAIN or id(value) in self.externals:
+        if type(value) in _PLAIN or type(value) is Point or id(value) in self.externals:
+            return
+        if type(value) is tuple and all(type(item) in _PLAIN for item in value):
             return
         if self._shareable(value):
             self.seen[id(value)] = self.seen.get(id(value), 0) + 1
@@ -124,6 +126,15 @@ class _Writer:
     def write(self, value):
         if type(value) in _PLAIN:
             return value
+        if type(value) is Point:
+            # The bulk of a state (every candidate told); a value, never
+            # shared or changed in place, so written without the general walk.
+            x = value.x
+            if x.dtype.kind != "f" or x.ndim != 1 or type(value.branch) not in _PLAIN:
+                raise StateError(f"a point of dtype {x.dtype} is not stored")
+            return {"$point": [value.branch, x.dtype.str, x.tolist()]}
+        if type(value) is tuple and all(type(item) in _PLAIN for item in value):
+            return {"$tuple": list(value)}  # a candidate's key
         if id(value) in self.externals:
             return {"$external": self.externals[id(value)]}
         if isinstance(value, np.generic):
@@ -287,6 +298,14 @@ class _Reader:
             return self._register(ref, set(items) if kind == "$set" else frozenset(items))
         if kind == "$tuple":
             return tuple(self.read(item) for item in self._items(value[kind]))
+        if kind == "$point":
+            branch, dtype, x = value["$point"]
+            dtype = np.dtype(str(dtype))
+            if not isinstance(branch, int) or dtype.kind != "f" or not isinstance(x, list):
+                raise StateError(f"not a point: {_short(value)}")
+            if not all(isinstance(u, (int, float)) for u in x):
+                raise StateError(f"not a point: {_short(value)}")
+            return Point(branch, np.array(x, dtype=dtype))
         if kind == "$named":
             cls = NAMED_TUPLES.get(value["$named"])
             if cls is None:

@@ -325,6 +325,15 @@ def test_per_layer_values_build_the_layers_and_typos_are_refused(digits):
         TPESearchCV(small(), {"model__n_layers": [1, 2], "model__unit_0": [8, 16]}, n_iter=2).fit(X, y)
 
 
+def test_numpy_numbers_as_builder_defaults(digits):
+    # A value drawn by a search or read from a NumPy array is np.int64 / np.float64.
+    X, y = digits
+    clf = small(model__n_layers=np.int64(2), model__units=np.int64(16),
+                model__dropout=np.float64(0.1), epochs=1).fit(X, y)  # fmt: skip
+    dense = [layer for layer in clf.model_.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [16, 16, 10]
+
+
 def test_searching_per_layer_units_and_the_optimizer(digits):
     X, y = digits
     space = {

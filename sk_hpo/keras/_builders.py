@@ -24,6 +24,7 @@ is refused, naming the parameters the builder takes.
 """
 
 import math
+import numbers
 
 import keras
 
@@ -31,8 +32,8 @@ from .._search_space import split_layer_name
 
 
 def _hidden_sizes(hidden_layer_sizes):
-    if isinstance(hidden_layer_sizes, int):
-        return (hidden_layer_sizes,)
+    if isinstance(hidden_layer_sizes, numbers.Integral):  # numpy integers too
+        return (int(hidden_layer_sizes),)
     return tuple(int(size) for size in hidden_layer_sizes)
 
 
@@ -56,7 +57,7 @@ def _layers(n_layers, values, default):
     """Each layer's value: ``values[i]`` (from ``name_i``), else the default
     (an int, or a tuple whose last entry repeats).  Values of layers beyond
     ``n_layers`` are ignored."""
-    if not isinstance(default, (int, float)):
+    if not isinstance(default, numbers.Real):  # numpy numbers (a searched value) too
         default = tuple(default)
         default = [default[min(i, len(default) - 1)] for i in range(n_layers)]
     else:
