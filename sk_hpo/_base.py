@@ -341,9 +341,11 @@ class _SearchRun:
                 UserWarning,
             )
             return False
-        if stored.document is None or stored.n_candidates != n_stored:
+        if stored.problem is None and (stored.document is None or stored.n_candidates != n_stored):
             return False
         try:
+            if stored.problem is not None:
+                raise StateError(stored.problem)
             state = loads_state(stored.document, stored.arrays, self._state_externals())
             if not isinstance(state, dict) or set(state) != _STATE_KEYS:
                 raise StateError("the state does not hold an algorithm, a generator and counts")

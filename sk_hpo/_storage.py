@@ -99,6 +99,7 @@ class StoredState(NamedTuple):
     document: str | bytes | None  # JSON (sk_hpo._state), None if the state was not data
     arrays: bytes | None  # its arrays, an .npz archive
     legacy: bool  # only a schema-1 pickle is stored: never loaded
+    problem: str | None = None  # why the row cannot be a state sk_hpo wrote
 
 
 def _now():
@@ -239,7 +240,7 @@ class Study:
         if row is not None:
             n_candidates, document, arrays = row
             if not _is_int(n_candidates):
-                n_candidates = -1  # matches no count of candidates: not used
+                return StoredState(-1, None, None, legacy=False, problem="its count is not a number")
             # Whatever the columns hold goes to sk_hpo._state.loads, which
             # accepts only its own form (and warns through the engine).
             arrays = arrays if isinstance(arrays, bytes) else b""

@@ -157,7 +157,7 @@ def _resume(path, n_iter=8):
     return _fitted("tpe", n_iter=n_iter, storage=path, study_name="shared-study")
 
 
-@pytest.mark.parametrize("column", ["document", "arrays"])
+@pytest.mark.parametrize("column", ["document", "arrays", "n_candidates"])
 @pytest.mark.parametrize("content", ["pickle", "garbage", "pickled npz"])
 def test_a_hostile_state_is_set_aside_with_a_warning_naming_the_study(tmp_path, column, content):
     path, marker = tmp_path / "study.db", tmp_path / "ran"
@@ -254,3 +254,22 @@ def test_a_row_that_is_not_a_point_of_the_space_is_refused(tmp_path, branch, x):
         db.execute("UPDATE candidates SET branch = ?, x = ? WHERE number = 2", (branch, x))
     with pytest.raises(ValueError, match="study 'shared-study': candidate 2 is not a point"):
         _resume(path)
+
+
+def test_every_column_hostile_at_once_runs_nothing_and_names_the_study(tmp_path, fits):
+    path, marker = tmp_path / "study.db", tmp_path / "ran"
+    _stored_study(path)
+    evil = pickle.dumps(_Payload(marker))
+    with sqlite3.connect(path) as db:
+        for table, key in (("candidates", "study_id"), ("states", "study_id")):
+            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            changed = [c for c in columns if c not in (key, "number")]  # number: a key
+            assignments = ", ".join(f"{c} = ?" for c in changed)
+            db.execute(f"UPDATE {table} SET {assignments}", [evil] * len(changed))
+        db.execute("UPDATE candidates SET number = ? WHERE number = 0", (evil,))
+        db.execute("UPDATE studies SET fingerprint = ?, created = ?, opened = ?, owner = ?",
+                   (evil, evil, evil, evil))  # fmt: skip
+    fits.clear()
+    with pytest.raises(ValueError, match="study 'shared-study'"):
+        _resume(path)
+    assert not marker.exists() and fits == []
