@@ -7,8 +7,9 @@ promise is tested rather than assumed.
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
 for requirement in project["project"]["dependencies"]:

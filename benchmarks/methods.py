@@ -115,7 +115,9 @@ def _ours(cls, batched=True):
     return run
 
 
-def run_optuna(task, n_iter, seed, n_jobs=1, n_points=1):
+def run_optuna(task, n_iter, seed, n_jobs=1, n_points=1, sampler=None):
+    """``OptunaSearchCV`` (Optuna's own scikit-learn search): its default TPE,
+    or ``sampler(seed)`` (the GP sampler: :func:`run_optuna_gp`)."""
     try:
         import optuna
         from optuna.distributions import (
@@ -137,9 +139,13 @@ def run_optuna(task, n_iter, seed, n_jobs=1, n_points=1):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        chosen = {}
+        if sampler is not None:  # OptunaSearchCV takes a sampler through its study
+            study = optuna.create_study(direction="maximize", sampler=sampler(seed))
+            chosen = {"study": study}
         search = OptunaSearchCV(
             task.make_estimator(), space, n_trials=n_iter, scoring=task.scoring, cv=task.cv,
-            refit=False, random_state=seed, n_jobs=n_jobs, verbose=0,
+            refit=False, random_state=seed, n_jobs=n_jobs, verbose=0, **chosen,
         )
         X, y = task.data()
         start = time.perf_counter()
@@ -154,6 +160,90 @@ def run_optuna(task, n_iter, seed, n_jobs=1, n_points=1):
         for t in trials
     )
     return {"scores": scores[:n_iter], "wall": wall, "fit": float(fit)}
+
+
+def run_optuna_gp(task, n_iter, seed, n_jobs=1, n_points=1):
+    """Optuna's ``GPSampler`` (Optuna >= 3.6; needs PyTorch) in ``OptunaSearchCV``."""
+    try:
+        import torch  # noqa: F401 -- GPSampler imports it only when it first proposes
+        from optuna.samplers import GPSampler
+    except ImportError as exc:
+        raise Unavailable(f"Optuna's GPSampler: {exc}") from None
+    return run_optuna(task, n_iter, seed, n_jobs, n_points, sampler=lambda s: GPSampler(seed=s))
+
+
+def _cross_validated(task, X, y):
+    """An objective for peers without a scikit-learn search: the same CV,
+    scorer and error handling as the searches' (mean test score, nan if a
+    fit failed), with the seconds spent fitting and scoring."""
+    from sklearn.model_selection import cross_validate
+
+    spent = []
+
+    def score(params):
+        estimator = task.make_estimator().set_params(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = cross_validate(estimator, X, y, cv=task.cv, scoring=task.scoring,
+                                 error_score=np.nan)  # fmt: skip
+        spent.append(float(np.sum(out["fit_time"]) + np.sum(out["score_time"])))
+        return float(np.mean(out["test_score"]))
+
+    return score, spent
+
+
+def run_hyperopt(task, n_iter, seed, n_jobs=1, n_points=1):
+    """hyperopt's TPE (``fmin(algo=tpe.suggest)``), the original TPE, sequential."""
+    try:
+        import hyperopt
+        from hyperopt import hp
+    except ImportError as exc:
+        raise Unavailable(str(exc)) from None
+
+    def real(name):
+        return lambda low, high, log: (
+            hp.loguniform(name, math.log(low), math.log(high)) if log else hp.uniform(name, low, high)
+        )
+
+    def integer(name):
+        # hyperopt's quantised forms give floats: cast in the objective.
+        return lambda low, high, log: (
+            hp.qloguniform(name, math.log(low), math.log(high), 1) if log
+            else hp.quniform(name, low - 0.5, high + 0.5, 1)
+        )  # fmt: skip
+
+    space, integers = {}, set()
+    for name, dim in task.search_space.items():
+        if isinstance(dim, Categorical):
+            space[name] = hp.choice(name, list(dim.categories))
+        elif isinstance(dim, (Real, Integer)):
+            make = real(name) if isinstance(dim, Real) else integer(name)
+            space[name] = make(dim.low, dim.high, dim.prior == "log-uniform")
+            if isinstance(dim, Integer):
+                integers.add(name)
+        else:
+            raise Unavailable(f"no hyperopt form for {dim!r}")
+    X, y = task.data()
+    score, spent = _cross_validated(task, X, y)
+    scores = []
+
+    def objective(params):
+        params = {
+            k: int(np.clip(round(v), task.search_space[k].low, task.search_space[k].high))
+            if k in integers else v
+            for k, v in params.items()
+        }  # fmt: skip
+        value = score(params)
+        scores.append(value)
+        if not np.isfinite(value):
+            return {"status": hyperopt.STATUS_FAIL}
+        return {"loss": -value, "status": hyperopt.STATUS_OK}
+
+    start = time.perf_counter()
+    hyperopt.fmin(objective, space, algo=hyperopt.tpe.suggest, max_evals=n_iter,
+                  rstate=np.random.default_rng(seed), show_progressbar=False)  # fmt: skip
+    wall = time.perf_counter() - start
+    return {"scores": np.array(scores[:n_iter]), "wall": wall, "fit": float(sum(spent))}
 
 
 def run_skopt(task, n_iter, seed, n_jobs=1, n_points=1):
@@ -256,6 +346,8 @@ METHODS = {
     "RandomizedSearchCV": run_random,
     "skopt.BayesSearchCV": run_skopt,
     "OptunaSearchCV": run_optuna,
+    "optuna.GPSampler": run_optuna_gp,
+    "hyperopt.tpe": run_hyperopt,
     "GASearchCV": run_genetic,
     "sk_hpo.TPESearchCV": _ours(TPESearchCV),
     "sk_hpo.BayesSearchCV": _ours(BayesSearchCV),

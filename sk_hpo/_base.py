@@ -274,6 +274,13 @@ class _SearchRun:
                     f"{point.branch}, {len(point.x)} coordinates); the file has been "
                     "changed. Use resume=False to start again."
                 )
+            problem = self._stored_problem(candidate)
+            if problem:
+                raise ValueError(
+                    f"storage={self.study.path!r}, study {self.study.name!r}: candidate "
+                    f"{candidate.number} {problem}; the file has been changed. Use "
+                    "resume=False to start again."
+                )
             if len(candidate.results) != n_splits:
                 raise ValueError(
                     f"storage={self.study.path!r}, study {self.study.name!r}: candidate "
@@ -301,6 +308,10 @@ class _SearchRun:
                 f"{self.study.path!r} (study {self.study.name!r})",
                 flush=True,
             )
+
+    def _stored_problem(self, candidate):
+        """What makes a stored candidate unusable by this search, or None."""
+        return None
 
     def _params_of(self, point, more):
         """The parameters of the candidate at ``point`` (``more``: its extra columns)."""

@@ -145,6 +145,15 @@ class MultiFidelityRun(_SearchRun):
         self.n_samples = _num_samples(X)
         self.cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
 
+    def _stored_problem(self, candidate):
+        more = candidate.more
+        if more.get("n_resources") not in self.fidelity.levels:
+            return f"has n_resources={more.get('n_resources')!r}, not one of {self.fidelity.levels}"
+        bracket = more.get("bracket")
+        if bracket is not None and (not isinstance(bracket, int) or isinstance(bracket, bool)):
+            return f"has bracket={bracket!r}, not a bracket number"
+        return None
+
     def _params_of(self, point, more):
         params = self.space.to_params(point)
         if self.fidelity.resource != "n_samples":

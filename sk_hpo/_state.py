@@ -10,8 +10,10 @@ and storage files get shared.  This module writes the state as
 - one JSON document: numbers, strings, lists, and tagged forms for what
   JSON lacks (``{"$tuple": [...]}``, ``{"$set": [...]}``, dicts with any
   keys, NumPy scalars, random generators, objects);
-- NumPy arrays, kept apart in an ``.npz`` archive that is read with
-  ``allow_pickle=False`` (an array of objects is refused, not unpickled).
+- NumPy arrays: those of up to 64 numbers (a candidate's coordinates)
+  inside the document, larger ones (the GP's matrices) apart in an
+  ``.npz`` archive that is read with ``allow_pickle=False`` (an array of
+  objects is refused, not unpickled).
 
 Objects are rebuilt only for the classes in :data:`CLASSES`, sk_hpo's own
 ask/tell algorithms and their parts, by ``cls.__new__`` and their

@@ -273,3 +273,14 @@ def test_every_column_hostile_at_once_runs_nothing_and_names_the_study(tmp_path,
     with pytest.raises(ValueError, match="study 'shared-study'"):
         _resume(path)
     assert not marker.exists() and fits == []
+
+
+@pytest.mark.parametrize("more", ['{"iter": 0, "n_resources": 5, "bracket": 0}',
+                                  '{"iter": 0, "n_resources": 1, "bracket": "x"}'])
+def test_a_multi_fidelity_row_with_an_unknown_rung_is_refused(tmp_path, more):
+    path = tmp_path / "mf.db"
+    _fitted("hyperband", n_iter=9, storage=path, study_name="mf")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE candidates SET more = ? WHERE number = 1", (more,))
+    with pytest.raises(ValueError, match="study 'mf': candidate 1 has"):
+        _fitted("hyperband", n_iter=12, storage=path, study_name="mf")
