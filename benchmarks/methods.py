@@ -59,19 +59,21 @@ def _fit_seconds(results, n_splits):
     )
 
 
-def _convert_space(task, peer, real, integer, categorical):
+def _convert_space(task, peer, real, integer, categorical, named=False):
     """The task's space in a peer's own types.
 
     ``real`` and ``integer`` take ``(low, high, log)``; ``categorical`` takes
-    the list of categories.
+    the list of categories; with ``named``, each takes the parameter's name
+    first (hyperopt's forms carry their name).
     """
     space = {}
     for name, dim in task.search_space.items():
+        first = (name,) if named else ()
         if isinstance(dim, Categorical):
-            space[name] = categorical(list(dim.categories))
+            space[name] = categorical(*first, list(dim.categories))
         elif isinstance(dim, (Real, Integer)):
             make = real if isinstance(dim, Real) else integer
-            space[name] = make(dim.low, dim.high, dim.prior == "log-uniform")
+            space[name] = make(*first, dim.low, dim.high, dim.prior == "log-uniform")
         else:
             raise Unavailable(f"no {peer} form for {dim!r}")
     return space
@@ -200,29 +202,22 @@ def run_hyperopt(task, n_iter, seed, n_jobs=1, n_points=1):
     except ImportError as exc:
         raise Unavailable(str(exc)) from None
 
-    def real(name):
-        return lambda low, high, log: (
-            hp.loguniform(name, math.log(low), math.log(high)) if log else hp.uniform(name, low, high)
-        )
-
-    def integer(name):
+    space = _convert_space(
+        task,
+        "hyperopt",
+        real=lambda name, low, high, log: (
+            hp.loguniform(name, math.log(low), math.log(high)) if log
+            else hp.uniform(name, low, high)
+        ),
         # hyperopt's quantised forms give floats: cast in the objective.
-        return lambda low, high, log: (
+        integer=lambda name, low, high, log: (
             hp.qloguniform(name, math.log(low), math.log(high), 1) if log
             else hp.quniform(name, low - 0.5, high + 0.5, 1)
-        )  # fmt: skip
-
-    space, integers = {}, set()
-    for name, dim in task.search_space.items():
-        if isinstance(dim, Categorical):
-            space[name] = hp.choice(name, list(dim.categories))
-        elif isinstance(dim, (Real, Integer)):
-            make = real(name) if isinstance(dim, Real) else integer(name)
-            space[name] = make(dim.low, dim.high, dim.prior == "log-uniform")
-            if isinstance(dim, Integer):
-                integers.add(name)
-        else:
-            raise Unavailable(f"no hyperopt form for {dim!r}")
+        ),
+        categorical=hp.choice,
+        named=True,
+    )  # fmt: skip
+    integers = {name for name, dim in task.search_space.items() if isinstance(dim, Integer)}
     X, y = task.data()
     score, spent = _cross_validated(task, X, y)
     scores = []

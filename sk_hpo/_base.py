@@ -22,6 +22,7 @@ from ._search_space import SearchSpace
 from ._state import StateError
 from ._state import dumps as dumps_state
 from ._state import loads as loads_state
+from ._state import settings as state_settings
 from ._storage import StoredCandidate, Study
 from ._validation import (
     check_callbacks,
@@ -264,16 +265,6 @@ class _SearchRun:
             return
         n_splits = self.search.n_splits_
         for candidate in stored:
-            point = candidate.point
-            if not 0 <= point.branch < self.space.n_branches or len(point.x) != len(
-                self.space.branches[point.branch].dimensions
-            ):
-                raise ValueError(
-                    f"storage={self.study.path!r}, study {self.study.name!r}: candidate "
-                    f"{candidate.number} is not a point of this search space (branch "
-                    f"{point.branch}, {len(point.x)} coordinates); the file has been "
-                    "changed. Use resume=False to start again."
-                )
             problem = self._stored_problem(candidate)
             if problem:
                 raise ValueError(
@@ -311,6 +302,13 @@ class _SearchRun:
 
     def _stored_problem(self, candidate):
         """What makes a stored candidate unusable by this search, or None."""
+        point = candidate.point
+        branch_ok = 0 <= point.branch < self.space.n_branches
+        if not branch_ok or len(point.x) != len(self.space.branches[point.branch].dimensions):
+            return (
+                f"is not a point of this search space (branch {point.branch}, "
+                f"{len(point.x)} coordinates)"
+            )
         return None
 
     def _params_of(self, point, more):
@@ -357,7 +355,8 @@ class _SearchRun:
         try:
             if stored.problem is not None:
                 raise StateError(stored.problem)
-            state = loads_state(stored.document, stored.arrays, self._state_externals())
+            settings = state_settings(self.space, self.optimizer)
+            state = loads_state(stored.document, stored.arrays, settings)
             if not isinstance(state, dict) or set(state) != _STATE_KEYS:
                 raise StateError("the state does not hold an algorithm, a generator and counts")
         except StateError as exc:
@@ -378,14 +377,6 @@ class _SearchRun:
         self.n_duplicates = int(state["n_duplicates"])
         return True
 
-    def _state_externals(self):
-        """What a stored state refers to rather than holds: the space and functions."""
-        externals = {"space": self.space}
-        for name, value in vars(self.optimizer).items():
-            if callable(value) and not isinstance(value, (type, np.random.Generator)):
-                externals[f"optimizer.{name}"] = value
-        return externals
-
     def _state_snapshot(self):
         """``(document, arrays)`` of the algorithm's state, or None if it is not data."""
         state = {
@@ -395,7 +386,7 @@ class _SearchRun:
             "n_duplicates": self.n_duplicates,
         }
         try:
-            return dumps_state(state, self._state_externals())
+            return dumps_state(state, state_settings(self.space, self.optimizer))
         except StateError as exc:
             if not self._unstorable_warned:
                 warnings.warn(

@@ -146,6 +146,9 @@ class MultiFidelityRun(_SearchRun):
         self.cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
 
     def _stored_problem(self, candidate):
+        problem = super()._stored_problem(candidate)
+        if problem:
+            return problem
         more = candidate.more
         if more.get("n_resources") not in self.fidelity.levels:
             return f"has n_resources={more.get('n_resources')!r}, not one of {self.fidelity.levels}"

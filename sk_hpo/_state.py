@@ -58,7 +58,6 @@ CLASSES = {
         GeneticAlgorithm, Hyperband, ASHA, _Bracket,
     )
 }  # fmt: skip
-NAMED_TUPLES = {"Point": Point}
 BIT_GENERATORS = {
     cls.__name__: cls
     for cls in (
@@ -68,11 +67,27 @@ BIT_GENERATORS = {
 }  # fmt: skip
 _PLAIN = frozenset({int, float, str, bool, type(None)})  # JSON's own values
 _INLINE = 64  # arrays of at most this many numbers are written in the document
-_ARRAY_KINDS = set("biufcUSM m".replace(" ", ""))  # never "O" (objects) or "V"
+_ARRAY_KINDS = frozenset("biufcUSMm")  # never "O" (objects) or "V"
 
 
 class StateError(ValueError):
     """A state that cannot be written as data, or a document that is not one."""
+
+
+def settings(space, optimizer):
+    """The externals of ``optimizer``'s state: its space and the functions it
+    was built with (``gamma=``), which :func:`dumps` refers to by these names
+    and :func:`loads` takes from the resuming search's new algorithm."""
+    out = {"space": space}
+    for name, value in vars(optimizer).items():
+        if callable(value) and not isinstance(value, (type, np.random.Generator)):
+            out[f"optimizer.{name}"] = value
+    return out
+
+
+def _allowed(value):
+    """Whether ``value`` is an object of one of :data:`CLASSES`."""
+    return CLASSES.get(type(value).__name__) is type(value)
 
 
 # -- writing -------------------------------------------------------------------
@@ -101,8 +116,8 @@ class _Writer:
 
     @staticmethod
     def _shareable(value):
-        return isinstance(value, (list, dict, set, np.ndarray, np.random.Generator)) or (
-            type(value).__name__ in CLASSES and type(value) is CLASSES[type(value).__name__]
+        return _allowed(value) or isinstance(
+            value, (list, dict, set, np.ndarray, np.random.Generator)
         )
 
     def count(self, value):
@@ -122,7 +137,7 @@ class _Writer:
         elif isinstance(value, (list, tuple, set, frozenset)):
             for item in value:
                 self.count(item)
-        elif type(value).__name__ in CLASSES and type(value) is CLASSES[type(value).__name__]:
+        elif _allowed(value):
             self.count(_attributes(value))
 
     def write(self, value):
@@ -171,13 +186,10 @@ class _Writer:
             if BIT_GENERATORS.get(name) is not type(bit_generator):
                 raise StateError(f"a random generator of {name} is not stored")
             return {"$generator": name}
-        if NAMED_TUPLES.get(type(value).__name__) is type(value):
-            return {"$named": type(value).__name__}
         if type(value) in (tuple, list, set, frozenset, dict):
             return {f"${type(value).__name__}": None}
-        name = type(value).__name__
-        if CLASSES.get(name) is type(value):
-            return {"$object": name}
+        if _allowed(value):
+            return {"$object": type(value).__name__}
         raise StateError(
             f"a {type(value).__module__}.{type(value).__qualname__} is not stored as data"
         )
@@ -188,8 +200,6 @@ class _Writer:
             tagged["state"] = self.write(value.bit_generator.state)
         elif "$object" in tagged:
             tagged["attributes"] = self.write(_attributes(value))
-        elif "$named" in tagged:
-            tagged["items"] = [self.write(item) for item in value]
         elif "$dict" in tagged:
             tagged["$dict"] = [[self.write(k), self.write(v)] for k, v in value.items()]
         else:
@@ -308,11 +318,6 @@ class _Reader:
             if not all(isinstance(u, (int, float)) for u in x):
                 raise StateError(f"not a point: {_short(value)}")
             return Point(branch, np.array(x, dtype=dtype))
-        if kind == "$named":
-            cls = NAMED_TUPLES.get(value["$named"])
-            if cls is None:
-                raise StateError(f"an unknown named tuple: {_short(value['$named'])}")
-            return cls(*(self.read(item) for item in self._items(value["items"])))
         if kind == "$generator":
             cls = BIT_GENERATORS.get(value["$generator"])
             if cls is None:

@@ -143,6 +143,8 @@ class Study:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._connection = _connect(self.path)
         try:
+            # A schema-1 file's pickles: looked up once, not at every batch.
+            self._legacy = _has_legacy_table(self._connection)
             self.id = self._open(fingerprint, resume)
         except BaseException:
             self._connection.close()
@@ -167,7 +169,7 @@ class Study:
             else:
                 db.execute("DELETE FROM candidates WHERE study_id = ?", (study_id,))
                 db.execute("DELETE FROM states WHERE study_id = ?", (study_id,))
-                _delete_legacy(db, study_id)
+                self._delete_legacy(db, study_id)
             db.execute(
                 "UPDATE studies SET fingerprint = ?, opened = ?, owner = ? WHERE id = ?",
                 (text, _now(), self.owner, study_id),
@@ -245,7 +247,9 @@ class Study:
             # accepts only its own form (and warns through the engine).
             arrays = arrays if isinstance(arrays, bytes) else b""
             return StoredState(n_candidates, document, arrays, legacy=False)
-        legacy = _has_legacy(self._connection, self.id)
+        legacy = self._legacy and self._connection.execute(
+            f"SELECT 1 FROM {_LEGACY} WHERE study_id = ?", (self.id,)
+        ).fetchone() is not None
         return StoredState(0, None, None, legacy=legacy)
 
     def save_batch(self, candidates, state):
@@ -288,7 +292,11 @@ class Study:
                 "VALUES (?, ?, ?, ?)",
                 (self.id, candidates[-1].number + 1, document, arrays),
             )
-            _delete_legacy(db, self.id)
+            self._delete_legacy(db, self.id)
+
+    def _delete_legacy(self, db, study_id):
+        if self._legacy:
+            db.execute(f"DELETE FROM {_LEGACY} WHERE study_id = ?", (study_id,))
 
     def close(self):
         self._connection.close()
@@ -339,18 +347,10 @@ def _connect(path):
     return connection
 
 
-def _has_legacy(db, study_id):
-    exists = db.execute(
+def _has_legacy_table(db):
+    return db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_LEGACY,)
-    ).fetchone()
-    return bool(exists) and bool(
-        db.execute(f"SELECT 1 FROM {_LEGACY} WHERE study_id = ?", (study_id,)).fetchone()
-    )
-
-
-def _delete_legacy(db, study_id):
-    if _has_legacy(db, study_id):
-        db.execute(f"DELETE FROM {_LEGACY} WHERE study_id = ?", (study_id,))
+    ).fetchone() is not None
 
 
 def _json(text):

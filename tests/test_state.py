@@ -11,7 +11,7 @@ import pytest
 from sklearn.model_selection import KFold
 
 from sk_hpo import BayesSearchCV, GeneticSearchCV, RandomSearchCV, TPESearchCV
-from sk_hpo._state import StateError, dumps, loads
+from sk_hpo._state import StateError, dumps, loads, settings
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
 
 BRANIN = FUNCTIONS["branin"].search_space
@@ -42,13 +42,7 @@ def _fitted(kind, n_iter=12, space=BRANIN, **params):
 
 
 def _externals(optimizer):
-    out = {"space": optimizer.space}
-    out.update(
-        (f"optimizer.{name}", value)
-        for name, value in vars(optimizer).items()
-        if callable(value) and not isinstance(value, np.random.Generator)
-    )
-    return out
+    return settings(optimizer.space, optimizer)
 
 
 @pytest.mark.parametrize("kind", list(SEARCHES))
