@@ -56,6 +56,7 @@ class Ticket:
     outs: list = field(default=None)
     twins: list = field(default_factory=list)  # proposals equal to it, told its loss
     splits: list = None  # (train, test) pairs other than the search's (subsampled rungs)
+    chains: list = None  # per split, how it continues a lower rung (sk_hpo._continuation)
 
     def __post_init__(self):
         self.outs = [None] * self.n_splits
@@ -92,7 +93,10 @@ def run_asynchronously(run, pool):
                 for ticket in new:
                     tickets.append(ticket)
                     for split in range(ticket.n_splits):
-                        future = pool.submit(clone(base), ticket.params, split, ticket.splits)
+                        chain = ticket.chains[split] if ticket.chains else None
+                        future = pool.submit(
+                            clone(base), ticket.params, split, ticket.splits, chain
+                        )
                         running[future] = (ticket, split)
             if not running:
                 break

@@ -142,7 +142,14 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _run_search(self, evaluate_candidates):
         asynchronous = bool(getattr(self, "asynchronous", False))
-        check_internals(evaluate_candidates, self, self.storage is not None, asynchronous)
+        # Continuing promoted candidates fits outside evaluate_candidates, as
+        # the asynchronous mode does (sk_hpo._continuation).
+        continuing = getattr(self, "resource", None) is not None and (
+            getattr(self, "continuation", False) is not False
+        )
+        check_internals(
+            evaluate_candidates, self, self.storage is not None, asynchronous or continuing
+        )
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
         callbacks = check_callbacks(self.callbacks)
@@ -159,15 +166,20 @@ class BaseModelSearchCV(BaseSearchCV):
 
             optimizer = make_hyperband(self, space, fidelity, seed)
             run = MultiFidelityRun(self, space, optimizer, evaluate_candidates, seed, study, fidelity)
+        run.asynchronous = asynchronous
         pool = None
-        if asynchronous:
-            from ._executor import Pool
-            from ._internals import fit_context
-
-            run.context = fit_context(evaluate_candidates, self)
-            pool = Pool(run.context, self.n_jobs)
-            self._configure_workers(run.optimizer, pool.n_workers)
         try:
+            if asynchronous or continuing:
+                from ._internals import fit_context
+
+                run.context = fit_context(evaluate_candidates, self)
+            if asynchronous:
+                from ._executor import Pool
+
+                pool = Pool(run.context, self.n_jobs)
+                self._configure_workers(run.optimizer, pool.n_workers)
+            if continuing and fidelity is not None:
+                run.start_continuation(pool)
             with collecting_fit_results() as fit_results:
                 run.fit_results = fit_results
                 if study is not None:
@@ -176,6 +188,7 @@ class BaseModelSearchCV(BaseSearchCV):
         finally:
             if study is not None:
                 study.close()
+            run.close()
         self.n_duplicates_ = run.n_duplicates
         self.n_resumed_ = run.n_resumed
         self.search_space_ = space
@@ -201,6 +214,7 @@ class BaseModelSearchCV(BaseSearchCV):
         self.max_resources_ = fidelity.levels[-1]
         self.n_candidates_ = [int(np.sum(levels == k)) for k in range(len(fidelity.levels))]
         self.n_brackets_ = run.optimizer.n_brackets
+        self.continuation_ = run.continuation.mode if run.continuation is not None else None
 
     def _n_startup(self):
         """Results a model needs before it proposes (multi-fidelity: per level)."""
@@ -249,7 +263,8 @@ class _SearchRun:
         self.n_resumed = 0
         self.fit_results = None
         self.results = None
-        self.context = None  # the fits' data and estimator, in asynchronous mode
+        self.context = None  # the fits' data and estimator, when fitted outside sklearn's loop
+        self.asynchronous = False
         self._non_finite = None  # scikit-learn's last warning of non-finite scores
         self.queued = []  # initial points not evaluated yet
         self.start_time = time.monotonic()
@@ -336,7 +351,7 @@ class _SearchRun:
         stores no state (its algorithm holds the candidates that were
         running) and always re-tells.
         """
-        if self.context is not None:
+        if self.asynchronous:
             return False
         stored = self.study.state()
         where = f"storage={self.study.path!r}, study {self.study.name!r}"
@@ -397,6 +412,9 @@ class _SearchRun:
                 )
                 self._unstorable_warned = True
             return None
+
+    def close(self):
+        """Release what the run holds beyond ``fit`` (a hook)."""
 
     # -- the loop -----------------------------------------------------------
     def loop(self, callbacks, initial_points=(), pool=None):

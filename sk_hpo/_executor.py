@@ -23,6 +23,7 @@ import concurrent.futures as cf
 
 from joblib.parallel import get_active_backend
 
+from ._continuation import continue_and_score
 from ._internals import fit_and_score
 
 SUPPORTED_BACKENDS = ("loky", "multiprocessing", "threading", "sequential", "dask")
@@ -90,11 +91,17 @@ class Pool:
             self.executor = get_memmapping_executor(self.n_workers)
         self._data = (X, y)
 
-    def submit(self, estimator, parameters, split, splits=None):
+    def submit(self, estimator, parameters, split, splits=None, chain=None):
         """Start fitting ``estimator`` with ``parameters`` on split number ``split``
-        of ``splits`` (default: the search's)."""
+        of ``splits`` (default: the search's); with a ``chain``
+        (``sk_hpo._continuation``), continuing the candidate's lower rung."""
         train, test = (splits if splits is not None else self.context.splits)[split]
         X, y = self._data
+        if chain is not None:
+            return self.executor.submit(
+                continue_and_score, estimator, X, y, train, test, parameters,
+                self.context.fit_and_score_kwargs, chain,
+            )  # fmt: skip
         return self.executor.submit(
             fit_and_score, estimator, X, y, train, test, parameters,
             self.context.fit_and_score_kwargs,

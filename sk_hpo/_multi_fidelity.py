@@ -12,19 +12,26 @@ are scheduled by ``sk_hpo._asha.ASHA`` instead, one evaluation at a time.
 
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search_successive_halving import _SubsampleMetaSplitter
 from sklearn.utils.validation import _num_samples
 
 from ._asha import ASHA
 from ._base import _SearchRun
+from ._continuation import Continuation, ModelStore, detect
+from ._failures import check_fit_results
 from ._hyperband import Hyperband
+from ._internals import replay
 
-FIDELITY_PARAMETERS = ("resource", "min_resources", "max_resources", "factor", "hyperband")
+FIDELITY_PARAMETERS = (
+    "resource", "min_resources", "max_resources", "factor", "hyperband", "continuation",
+    "model_directory", "max_model_bytes",
+)  # fmt: skip
 
 
 @dataclass
@@ -144,6 +151,99 @@ class MultiFidelityRun(_SearchRun):
         X, y = search._fit_data
         self.n_samples = _num_samples(X)
         self.cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
+        self.continuation = None  # sk_hpo._continuation.Continuation, when candidates continue
+        self.fit_pool = None  # where a batch search's continuing fits run
+
+    # -- continuation (sk_hpo._continuation) -----------------------------------
+    def start_continuation(self, pool):
+        """Find out how the estimator continues; set up the model store (and, for
+        batches, the executor its fits run on).  Raises with ``continuation=True``
+        when it cannot."""
+        search, fidelity, context = self.search, self.fidelity, self.context
+        required = search.continuation is True
+        train = context.splits[0][0]
+        mode, warm_start, reason = detect(
+            context.base_estimator, fidelity.resource, context.X, context.y, train
+        )
+        if mode is None:
+            if required:
+                raise ValueError(
+                    f"continuation=True, but promoted candidates cannot continue training: "
+                    f"{reason}. Use continuation='auto' to train each rung from scratch."
+                )
+            return
+        self.fit_pool = pool
+        if pool is None:
+            from ._executor import Pool
+
+            try:
+                self.fit_pool = Pool(context, search.n_jobs)
+            except ValueError as exc:
+                if required:
+                    raise ValueError(f"continuation=True: {exc}") from None
+                warnings.warn(
+                    f"Promoted candidates are trained from scratch: {exc}", UserWarning
+                )
+                return
+        store = ModelStore(search.model_directory, search.max_model_bytes)
+        self.continuation = Continuation(
+            mode, fidelity.resource, warm_start, store, fidelity.levels[-1]
+        )
+
+    def close(self):
+        if self.continuation is not None:
+            self.continuation.store.close()
+        if self.fit_pool is not None and not self.asynchronous:
+            self.fit_pool.close()
+
+    def _chains(self, point, bracket, first_level, level):
+        """How each split of ``point`` at ``level`` continues its lower rungs."""
+        resources = self.fidelity.levels[first_level : level + 1]
+        key = self.space.key(point)
+        return [
+            self.continuation.chain(key, bracket, resources, split)
+            for split in range(self.search.n_splits_)
+        ]
+
+    def _forget(self, bracket, level, key=None):
+        """Delete stored models no rung will continue: other brackets', and this
+        bracket's more than a level below ``level`` (with ``key``: that
+        candidate's below ``level``)."""
+        if self.continuation is None:
+            return
+        levels = self.fidelity.levels
+        if key is None:
+            floor = levels[max(level - 1, 0)]
+            self.continuation.forget(lambda b, _, r: b == bracket and r >= floor)
+        else:
+            digest = self.continuation.digest(key)
+            self.continuation.forget(
+                lambda b, d, r: not (b == bracket and d == digest and r < levels[level])
+            )
+
+    def _evaluate_continuing(self, points, params, more, level):
+        """``_evaluate`` for a rung whose candidates continue their lower rung's models."""
+        bracket = self.optimizer.bracket
+        self._forget(bracket.number, level)
+        pool, base = self.fit_pool, self.context.base_estimator
+        futures = []
+        for point, candidate in zip(points, params):
+            chains = self._chains(point, bracket.number, bracket.first_level, level)
+            for split, chain in enumerate(chains):
+                futures.append(pool.submit(clone(base), candidate, split, None, chain))
+        try:
+            outs = [future.result() for future in futures]  # error_score="raise" raises here
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        self.context.insert_error_scores(outs, self.search.scoring)
+        n_before = len(self.fit_results)
+        check_fit_results(outs, self.search.error_score)  # appends to self.fit_results
+        with self._formatting_results():
+            self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
+        batch = self.batches[-1] + 1 if self.batches else 0
+        return self._record(points, params, more, n_before, batch)
 
     def _stored_problem(self, candidate):
         problem = super()._stored_problem(candidate)
@@ -221,7 +321,11 @@ class MultiFidelityRun(_SearchRun):
             more = {"iter": level, "n_resources": resource, "bracket": bracket}
             params = self._params_of(point, {"n_resources": resource})
             splits = self._level_splits(level)
-            tickets.append(self._ticket(point, params, more, splits=splits))
+            ticket = self._ticket(point, params, more, splits=splits)
+            if self.continuation is not None:
+                first = self.optimizer.bracket_levels[bracket]
+                ticket.chains = self._chains(point, bracket, first, level)
+            tickets.append(ticket)
             running_points.append(point)
         return tickets
 
@@ -237,6 +341,7 @@ class MultiFidelityRun(_SearchRun):
         losses, evaluated = self._record_finished(ticket)
         level, bracket = ticket.more["iter"], ticket.more["bracket"]
         self.optimizer.tell(ticket.point, level, bracket, losses[0])
+        self._forget(bracket, level, self.space.key(ticket.point))
         self.n_duplicates = self.optimizer.n_duplicates
         self.n_iter = max(self.n_iter, len(self.scores) + 1)
         return self._after_finish(evaluated, detail=self._detail(bracket, level))
@@ -262,6 +367,8 @@ class MultiFidelityRun(_SearchRun):
             "bracket": [self.optimizer.bracket.number] * n,
         }
         params = [self._params_of(point, {"n_resources": resource}) for point in points]
+        if self.continuation is not None:
+            return self._evaluate_continuing(points, params, more, level)
         cv = self._subsampler(resource) if self.fidelity.resource == "n_samples" else None
         return self._evaluate(points, params=params, more=more, cv=cv)
 

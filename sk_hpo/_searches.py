@@ -1,6 +1,7 @@
 """The public search classes: each wires one algorithm to the engine."""
 
 import numbers
+import os
 import re
 import warnings
 
@@ -22,6 +23,9 @@ _FIDELITY_CONSTRAINTS = {
     "max_resources": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
     "factor": [Interval(numbers.Real, 1, None, closed="neither")],
     "hyperband": ["boolean"],
+    "continuation": ["boolean", StrOptions({"auto"})],
+    "model_directory": [str, os.PathLike, None],
+    "max_model_bytes": [Interval(numbers.Integral, 1, None, closed="left")],
 }
 
 _FIDELITY_PARAMETERS = """    resource : str, default=None
@@ -56,7 +60,33 @@ _FIDELITY_PARAMETERS = """    resource : str, default=None
         least resource to a few at full resource, each costing about the
         same), which guards against a low resource that misranks
         candidates.  False runs only the most aggressive bracket, again
-        and again (successive halving)."""
+        and again (successive halving).
+    continuation : "auto" or bool, default="auto"
+        A promoted candidate continues, fold by fold, from the model its
+        previous rung trained, and trains only what the next level adds
+        (as KerasTuner's Hyperband and Ray Tune's ASHA do).  How is found
+        out from the estimator: a SciKeras network with ``resource="epochs"``
+        keeps its weights, optimizer state and epoch counter (a fit that
+        ``EarlyStopping`` stopped is not trained further); an estimator
+        with ``warm_start`` is refitted with ``warm_start=True``, adding the
+        missing trees or iterations where the resource counts the whole
+        model (forests, gradient boosting: the same model as from scratch),
+        or training the difference where it counts each call (``MLP*``,
+        ``SGD*``, ``LogisticRegression``: not the model training from
+        scratch gives, as the solver restarts).  ``"auto"``: where the
+        estimator can; True: raise if it cannot; False: every rung trains
+        from scratch.  ``continuation_`` says what was done.
+    model_directory : str or path, default=None
+        Where the lower rungs' fold models are kept while they may be
+        continued: a new directory is made in it and removed when ``fit``
+        ends.  None: the system's temporary directory.  For a Dask cluster
+        on several machines, a path every worker sees.  Each file is signed
+        with a key this ``fit`` holds in memory; a file it did not write is
+        never loaded.
+    max_model_bytes : int, default=1_000_000_000
+        The most the kept models may take on disk; the oldest are evicted
+        first.  An evicted model is made again by retraining the
+        candidate's lower rungs, with the same result."""
 
 _FIDELITY_ATTRIBUTES = """    n_resources_ : list of int
         With ``resource``: the resource of each level, smallest first.
@@ -65,7 +95,10 @@ _FIDELITY_ATTRIBUTES = """    n_resources_ : list of int
     n_candidates_ : list of int
         With ``resource``: the candidates evaluated at each level.
     n_brackets_ : int
-        With ``resource``: the successive-halving brackets run."""
+        With ``resource``: the successive-halving brackets run.
+    continuation_ : {"epochs", "total", "increment"} or None
+        With ``resource``: how promoted candidates continued training
+        (see ``continuation``); None: each rung trained from scratch."""
 
 _COMMON_PARAMETERS = """\
     estimator : estimator object
@@ -364,6 +397,9 @@ class TPESearchCV(BaseModelSearchCV):
         max_resources="auto",
         factor=3,
         hyperband=False,
+        continuation="auto",
+        model_directory=None,
+        max_model_bytes=1_000_000_000,
         n_startup_trials=10,
         gamma=default_gamma,
         multivariate=True,
@@ -397,6 +433,9 @@ class TPESearchCV(BaseModelSearchCV):
         self.max_resources = max_resources
         self.factor = factor
         self.hyperband = hyperband
+        self.continuation = continuation
+        self.model_directory = model_directory
+        self.max_model_bytes = max_model_bytes
         self.n_startup_trials = n_startup_trials
         self.gamma = gamma
         self.multivariate = multivariate
@@ -551,6 +590,9 @@ class BayesSearchCV(BaseModelSearchCV):
         max_resources="auto",
         factor=3,
         hyperband=False,
+        continuation="auto",
+        model_directory=None,
+        max_model_bytes=1_000_000_000,
         n_initial_points=10,
         initial_point_generator="sobol",
         acq_func="auto",
@@ -586,6 +628,9 @@ class BayesSearchCV(BaseModelSearchCV):
         self.max_resources = max_resources
         self.factor = factor
         self.hyperband = hyperband
+        self.continuation = continuation
+        self.model_directory = model_directory
+        self.max_model_bytes = max_model_bytes
         self.n_initial_points = n_initial_points
         self.initial_point_generator = initial_point_generator
         self.acq_func = acq_func

@@ -392,3 +392,55 @@ def test_multilabel_indicator_targets(digits):
     out = clf.model_.layers[-1]
     assert out.units == 3 and out.activation.__name__ == "sigmoid"
     assert clf.predict(X).shape == Y.shape and clf.score(X, Y) > 0.5
+
+
+EPOCHS_BEGUN = []
+
+
+class CountEpochs(keras.callbacks.Callback):
+    """Records the number of every epoch any network of this process trains."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        EPOCHS_BEGUN.append(epoch)
+
+
+def _epochs_search(digits, continuation, **params):
+    EPOCHS_BEGUN.clear()
+    network = params.pop("network", small(epochs=9, model__dropout=0.2, callbacks=[CountEpochs]))
+    defaults = {
+        "n_iter": 9, "resource": "epochs", "min_resources": 1, "cv": 2, "random_state": 0,
+        "refit": False, "continuation": continuation,
+    }  # fmt: skip
+    space = {"optimizer__learning_rate": Real(1e-3, 1e-1, "log-uniform")}
+    search = TPESearchCV(network, space, **{**defaults, **params}).fit(*digits)
+    return search, list(EPOCHS_BEGUN)
+
+
+def test_promoted_networks_train_only_the_epochs_their_rung_adds(digits):
+    continued, epochs = _epochs_search(digits, "auto")
+    scratch, scratch_epochs = _epochs_search(digits, False)
+    assert continued.continuation_ == "epochs"
+    results = continued.cv_results_
+    assert list(results["n_resources"]) == [1] * 9 + [3] * 3 + [9]
+    # Each candidate's highest rung times the folds, not the sum over rungs.
+    assert len(epochs) == (6 * 1 + 2 * 3 + 1 * 9) * 2
+    assert len(scratch_epochs) == (9 * 1 + 3 * 3 + 1 * 9) * 2
+    # A continued fit starts at the epoch it reached: only the first rung starts at 0.
+    assert epochs.count(0) == 9 * 2 and max(epochs) == 8
+    # Weights, optimizer state and dropout's random state carry over: the
+    # networks are those trained in one go.
+    for key in ("params", "mean_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(results[key], scratch.cv_results_[key])
+
+
+def test_a_network_early_stopping_stopped_is_not_trained_further(digits):
+    stop = keras.callbacks.EarlyStopping(monitor="loss", min_delta=100.0, patience=0)
+    network = small(epochs=9, callbacks=[CountEpochs, stop])
+    search, epochs = _epochs_search(digits, "auto", network=network, min_resources=3, n_iter=3)
+    results = search.cv_results_
+    assert list(results["n_resources"]) == [3, 3, 3, 9]
+    # Every fit at 3 epochs stops after 2; the promoted one trains no more.
+    assert len(epochs) == 3 * 2 * 2
+    promoted = [i for i in range(3) if results["params"][i]["optimizer__learning_rate"]
+                == results["params"][3]["optimizer__learning_rate"]]  # fmt: skip
+    assert results["mean_test_score"][3] == results["mean_test_score"][promoted[0]]

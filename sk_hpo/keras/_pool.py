@@ -81,16 +81,27 @@ def _refuse(obj):
     raise TypeError(f"not serialisable: {type(obj).__name__}")
 
 
-def _state(model):
+def model_state(model):
+    """Every variable of ``model``: weights, random generators' states, the optimizer's."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
     return list(model.variables) + list(model.optimizer.variables)
+
+
+def assign_state(model, values):
+    """Give ``model`` the variable values ``model_state`` read from a model of its architecture."""
+    variables = model_state(model)
+    if len(variables) != len(values) or any(
+        tuple(v.shape) != np.shape(value) for v, value in zip(variables, values)
+    ):
+        raise ValueError("the values are not those of this model's variables")
+    for variable, value in zip(variables, values):
+        variable.assign(value)
 
 
 def copy_state(source, target):
     """Assign every variable of ``source`` (model and optimizer) to ``target``'s."""
-    for model in (source, target):
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-    sources, targets = _state(source), _state(target)
+    sources, targets = model_state(source), model_state(target)
     if len(sources) != len(targets):
         raise ValueError("models of one architecture key hold different variables")
     for s, t in zip(sources, targets):

@@ -156,6 +156,27 @@ class _SkHpoWrapper:
             if getattr(callback, "model", None) is old:
                 callback.set_model(new)
 
+    def __getstate__(self):
+        # SciKeras pickles the model in Keras's format, which leaves out the
+        # state of the layers' random generators (dropout's): kept here, so
+        # that a pickled model continues training as the original would.
+        state = super().__getstate__()
+        model = state.get("model_")
+        if isinstance(model, keras.Model) and getattr(model, "optimizer", None) is not None:
+            with contextlib.suppress(Exception):  # a model whose state does not read: Keras's alone
+                state["_sk_hpo_variables"] = [
+                    keras.ops.convert_to_numpy(v) for v in _pool.model_state(model)
+                ]
+        return state
+
+    def __setstate__(self, state):
+        values = state.pop("_sk_hpo_variables", None)
+        super().__setstate__(state)
+        model = getattr(self, "model_", None)
+        if values is not None and isinstance(model, keras.Model):
+            with contextlib.suppress(Exception):  # not the same variables: Keras's state alone
+                _pool.assign_state(model, values)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # SciKeras declares the type as ``_estimator_type``, which
