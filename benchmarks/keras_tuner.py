@@ -179,13 +179,19 @@ _EPOCHS = [0]
 
 
 def _epoch_counter():
-    import keras
+    # A class of this module, found by its name: a network pickled between
+    # rungs (continuation) keeps counting into _EPOCHS, not into a copy.
+    cls = globals().get("EpochCounter")
+    if cls is None:
+        import keras
 
-    class EpochCounter(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            _EPOCHS[0] += 1
+        class EpochCounter(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                _EPOCHS[0] += 1
 
-    return EpochCounter()
+        EpochCounter.__qualname__ = "EpochCounter"
+        cls = globals()["EpochCounter"] = EpochCounter
+    return cls()
 
 
 def _early_stopping():
@@ -404,6 +410,9 @@ def render(raw, out):
         "# Our searches against KerasTuner on its own job",
         "",
         f"{raw['date']}, {raw['machine']}, `{raw['command']}`; {raw['versions']}.",
+        *[f"Rerun {m['date']}, their runs replacing the earlier ones: {', '.join(m['methods'])} "
+          f"on {', '.join(m['networks'])} (`{m['command']}`, {m['seconds']:.0f} s)."
+          for m in raw.get("merged", [])],
         "",
         "Noisy one-pixel-shifted digits (2400 training, 900 validation, 894 test images; see "
         "`benchmarks/keras_tuner.py`), seeds " + f"{raw['seeds']}. Test accuracy of the "
@@ -478,6 +487,9 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
                         help="measure nothing: rewrite the table of a results JSON")  # fmt: skip
+    parser.add_argument("--merge", type=Path, default=None, metavar="JSON",
+                        help="rerun only --methods and put them in this results file in place of "
+                             "their earlier runs; its other runs and its budgets are kept")  # fmt: skip
     args = parser.parse_args(argv)
     if args.render:
         print(render(json.loads(args.render.read_text()), args.render.parent))
@@ -489,6 +501,8 @@ def main(argv=None):
     started = time.perf_counter()
     jobs = [delayed(one_run)(m, n, s, args.n_trials) for n in args.networks for s in seeds for m in args.methods]
     runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
+    if args.merge:
+        return _merge(args, runs, started, argv)
     budgets = {}
     for network in args.networks:
         walls = [r["wall"] for r in runs
@@ -509,6 +523,28 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "keras_tuner.json").write_text(json.dumps(raw, indent=1))
     print(render(raw, args.out))
+
+
+def _merge(args, runs, started, argv):
+    """Score ``runs`` with the budgets of the results file ``args.merge`` and put them in it."""
+    from .run import command_line
+
+    raw = json.loads(args.merge.read_text())
+    budgets = {network: [tuple(b) for b in raw["budgets"][network]] for network in args.networks}
+    scored = Parallel(n_jobs=args.n_jobs)(
+        delayed(_score_group)([r for r in runs if (r["network"], r["seed"]) == key], budgets)
+        for key in sorted({(r["network"], r["seed"]) for r in runs}))  # fmt: skip
+    new = [r for group in scored for r in group]
+    replaced = {(r["method"], r["network"], r["seed"]) for r in new}
+    raw["runs"] = [r for r in raw["runs"]
+                   if (r["method"], r["network"], r["seed"]) not in replaced] + new  # fmt: skip
+    raw.setdefault("merged", []).append({
+        "date": time.strftime("%Y-%m-%d"), "methods": args.methods, "networks": args.networks,
+        "command": command_line("benchmarks.keras_tuner", argv),
+        "seconds": time.perf_counter() - started,
+    })  # fmt: skip
+    args.merge.write_text(json.dumps(raw, indent=1))
+    print(render(raw, args.merge.parent))
 
 
 def _score_group(runs, budgets):

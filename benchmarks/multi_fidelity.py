@@ -9,7 +9,9 @@ side by side:
 - ``TPESearchCV`` and ``BayesSearchCV`` evaluating every candidate at full
   resource;
 - the same searches with ``resource=`` (successive halving, BOHB-style:
-  candidates proposed by the model, raced on the resource);
+  candidates proposed by the model, raced on the resource; a promoted
+  candidate continues its lower rung's model, or with ``--from-scratch``
+  trains again from scratch, results ``multi_fidelity-scratch.*``);
 - scikit-learn's ``HalvingRandomSearchCV`` with the same resource levels
   and as many starting candidates as the multi-fidelity searches.
 
@@ -120,7 +122,7 @@ def get_tasks(names=None, keras_epochs=KERAS_EPOCHS):
 METHODS = ["TPE full", "TPE multi-fidelity", "Bayes full", "Bayes multi-fidelity", "HalvingRandomSearchCV"]
 
 
-def _search(method, task, seed):
+def _search(method, task, seed, continuation="auto"):
     common = {"scoring": "accuracy", "cv": CV, "refit": False, "random_state": seed}
     if method == "HalvingRandomSearchCV":
         space = {name: M._DimensionSampler(dim) for name, dim in task.space.items()}
@@ -134,18 +136,35 @@ def _search(method, task, seed):
         return cls(task.make_estimator(), task.space, n_iter=task.n_full, **common)
     return cls(
         task.make_estimator(), task.space, n_iter=task.n_multi, resource=task.resource,
-        min_resources=task.min_resources, max_resources=task.max_resources, factor=3, **common,
+        min_resources=task.min_resources, max_resources=task.max_resources, factor=3,
+        continuation=continuation, **common,
     )  # fmt: skip
 
 
-def _one_run(method, task_name, seed, n_full, n_multi, keras_epochs=KERAS_EPOCHS):
+def _trained(search, resources):
+    """The resource each row actually trained: the difference to the level below
+    for a candidate that continued its lower rung, else its resource."""
+    if getattr(search, "continuation_", None) is None:
+        return [int(r) for r in resources]
+    results, levels = search.cv_results_, search.n_resources_
+    first = {}  # bracket -> its first level
+    for level, bracket in zip(results["iter"], results["bracket"]):
+        first[bracket] = min(first.get(bracket, level), level)
+    return [
+        int(r) - int(levels[level - 1] if level > first[bracket] else 0)
+        for r, level, bracket in zip(resources, results["iter"], results["bracket"])
+    ]
+
+
+def _one_run(method, task_name, seed, n_full, n_multi, keras_epochs=KERAS_EPOCHS,
+             continuation="auto"):  # fmt: skip
     import warnings
 
     warnings.simplefilter("ignore")
     task = get_tasks([task_name], keras_epochs)[0]
     task.n_full, task.n_multi = n_full, n_multi
     X, y = task.load()
-    search = _search(method, task, seed)
+    search = _search(method, task, seed, continuation)
     start = time.perf_counter()
     try:
         search.fit(X, y)
@@ -166,6 +185,9 @@ def _one_run(method, task_name, seed, n_full, n_multi, keras_epochs=KERAS_EPOCHS
         "n_fits": int(len(scores) * n_splits),
         # Per candidate: its resource and the mean time of one CV fit.
         "resources": resources.tolist(), "fit_time": np.asarray(results["mean_fit_time"]).tolist(),
+        # ... and the resource it trained (less when it continued a lower rung).
+        "trained": _trained(search, resources),
+        "continuation": getattr(search, "continuation_", None),
     }  # fmt: skip
 
 
@@ -215,7 +237,9 @@ def table(runs, task_name):
                 spent = [_compute_to_reach(r, _best(f)[-1]) for r, f in pairs]
                 fractions = [s / f["compute"][-1] for s, (_, f) in zip(spent, pairs)]
                 n_reached = int(np.isfinite(spent).sum())
-                reach = f"{np.nanmean(spent):.0f} s ({n_reached}/{len(pairs)} seeds reached it)"
+                n_half = int(np.sum(np.asarray(fractions) <= 0.5))
+                reach = (f"{np.nanmean(spent):.0f} s ({n_reached}/{len(pairs)} seeds reached it, "
+                         f"{n_half} within half)")  # fmt: skip
                 fraction = f"{np.nanmean(fractions):.2f} (max {np.nanmax(fractions):.2f})" if n_reached else "n/a"
         lines.append(
             f"| {method} | {best:.4f} | {compute:.0f} | {wall:.0f} | {fits:.0f} | {within:.4f} | {third} | {reach} | {fraction} |"
@@ -224,8 +248,8 @@ def table(runs, task_name):
 
 
 def fit_cost(runs):
-    """Least-squares ``(fixed, per_unit)`` seconds of one CV fit at a resource ``r``."""
-    r = np.concatenate([run["resources"] for run in runs])
+    """Least-squares ``(fixed, per_unit)`` seconds of one CV fit training ``r`` units."""
+    r = np.concatenate([run.get("trained", run["resources"]) for run in runs])
     t = np.concatenate([run["fit_time"] for run in runs])
     if len(np.unique(r)) < 2:
         return None
@@ -258,22 +282,31 @@ def cost_lines(runs, task):
         fixed, per_unit = cost
         full = fixed + per_unit * high
         ratio = (fixed + per_unit * low) / full
-        spent = sum(n * (fixed + per_unit * r) for n, r in zip(sizes, levels)) / full / sizes[-1]
-        lines.append(f"| {method} | {fixed:.3f} | {per_unit * 1000:.2f} | {ratio:.2f} | {spent:.1f} |")
+        # A continued fit trains only what its level adds to the one below.
+        continued = any(run.get("continuation") for run in mine)
+        trained = np.diff([0, *levels]) if continued else levels
+        spent = sum(n * (fixed + per_unit * r) for n, r in zip(sizes, trained)) / full / sizes[-1]
+        how = "continued" if continued else "from scratch"
+        lines.append(
+            f"| {method} | {how} | {fixed:.3f} | {per_unit * 1000:.2f} | {ratio:.2f} | {spent:.1f} |"
+        )
     if not lines:
         return []
     return [
         "",
-        (f"Time of one CV fit against its resource r, least squares over every fit: fixed + "
-        f"per_unit x r. Were it proportional to r, a fit at {low} would cost {low / high:.2f} of "
-        f"one at {high}. The last column prices a bracket "
+        (f"Time of one CV fit against the resource r it trains, least squares over every fit: "
+        f"fixed + per_unit x r (a continued fit trains the difference to the level below, and "
+        f"its time includes loading and saving the model). Were it proportional to r, a fit at "
+        f"{low} would cost {low / high:.2f} of one at {high}. The last column prices a bracket "
         f"({' / '.join(f'{n} at {r}' for n, r in zip(sizes, levels))}) with that cost model: what "
-        f"it spends per candidate it trains at {high}, counted in fits at {high}. A full-resource "
+        f"it spends per candidate it trains at {high}, counted in fits at {high}, each rung "
+        f"training its whole level (from scratch) or what it adds (continued). A full-resource "
         f"search spends 1 per candidate; a third of the {task['n_full']}-candidate full search's "
         f"compute is {task['n_full'] / 3:.1f}."),
         "",
-        f"| method | fixed s | per unit ms | fit at {low} / fit at {high} | bracket, per candidate at {high} |",
-        "|---|---|---|---|---|",
+        (f"| method | rungs | fixed s | per unit ms | fit at {low} / fit at {high} "
+         f"| bracket, per candidate at {high} |"),
+        "|---|---|---|---|---|---|",
         *lines,
     ]
 
@@ -328,6 +361,8 @@ def main(argv=None):
                         help="candidates the multi-fidelity searches and Halving start (default: the task's)")
     parser.add_argument("--keras-epochs", type=int, default=None,
                         help=f"full resource of the Keras task, 9 or more (default {KERAS_EPOCHS})")  # fmt: skip
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="multi-fidelity searches train every rung from scratch (continuation=False)")  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=2, help="searches in parallel")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
@@ -359,9 +394,10 @@ def main(argv=None):
         f"-{name}{value}"
         for name, value in (("full", args.n_full), ("multi", args.n_multi), ("epochs", epochs))
         if value
-    )
+    ) + ("-scratch" if args.from_scratch else "")
+    continuation = False if args.from_scratch else "auto"
     jobs = [
-        delayed(_one_run)(m, t.name, s, t.n_full, t.n_multi, keras_epochs)
+        delayed(_one_run)(m, t.name, s, t.n_full, t.n_multi, keras_epochs, continuation)
         for t in tasks for s in seeds for m in METHODS
     ]  # fmt: skip
     runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)

@@ -44,7 +44,8 @@ _STATE_KEYS = {"algorithm", "optimizer", "fallback_rng", "n_duplicates"}
 _NOT_ALGORITHM = {
     "estimator", "search_spaces", "n_iter", "scoring", "n_jobs", "refit", "cv",
     "verbose", "pre_dispatch", "error_score", "return_train_score", "callbacks",
-    "initial_params", "storage", "study_name", "resume", "generations",
+    "initial_params", "storage", "study_name", "resume", "generations", "continuation",
+    "model_directory", "max_model_bytes",
 }
 
 

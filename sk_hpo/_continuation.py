@@ -59,6 +59,7 @@ import pickle
 import secrets
 import shutil
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 
@@ -91,7 +92,8 @@ def detect(estimator, resource, X, y, train):
     owner = params[prefix] if prefix else estimator
     if name == "epochs" and hasattr(type(owner), "current_epoch"):
         return "epochs", warm, None
-    rows = np.asarray(train)[: _PROBE_ROWS]
+    train = np.asarray(train)  # a few rows spread over the split: every class, if sorted
+    rows = train[np.unique(np.linspace(0, len(train) - 1, _PROBE_ROWS).astype(int))]
     X_probe, y_probe = _safe_indexing(X, rows), (None if y is None else _safe_indexing(y, rows))
     try:
         with warnings.catch_warnings():
@@ -285,15 +287,18 @@ def continue_and_score(estimator, X, y, train, test, parameters, kwargs, chain):
     Runs in a worker.  Loads the highest stored model of ``chain``; trains
     the levels above it (all of them from ``estimator``, a fresh clone,
     when none is stored), saving each one; scores the last as
-    ``_fit_and_score`` does.  ``fit_time`` is the training this call did.
+    ``_fit_and_score`` does.  ``fit_time`` is the training this call did,
+    with the loading and saving of models.
     """
     plan = chain.continuation
+    started = time.perf_counter()
     model, start = estimator, 0
     for j in reversed(range(len(chain.resources) - 1)):
         loaded = plan.store.load(chain.names[j])
         if loaded is not None:
             model, start = loaded, j + 1
             break
+    overhead = time.perf_counter() - started  # loading and saving models count as fitting
     fit_time = 0.0
     out = None
     for j in range(start, len(chain.resources)):
@@ -303,9 +308,11 @@ def continue_and_score(estimator, X, y, train, test, parameters, kwargs, chain):
         if out["fit_error"] is not None:
             break
         if j < len(chain.resources) - 1 or chain.save_last:
+            started = time.perf_counter()
             plan.store.save(chain.names[j], model)
+            overhead += time.perf_counter() - started
     if "fit_time" in out:
-        out["fit_time"] = fit_time
+        out["fit_time"] = fit_time + overhead
     return out
 
 

@@ -99,7 +99,8 @@ def search_fingerprint(search, space, X, y):
         "error_score": repr(search.error_score),
     }
     if getattr(search, "resource", None) is not None:
-        # Stored candidates were evaluated at these resource levels.
-        names = ("resource", "min_resources", "max_resources", "factor")
-        fingerprint["resources"] = describe({name: getattr(search, name) for name in names})
+        # Stored candidates were evaluated at these resource levels, and
+        # continued their lower rungs or not.
+        names = ("resource", "min_resources", "max_resources", "factor", "continuation")
+        fingerprint["resources"] = describe({name: getattr(search, name, None) for name in names})
     return fingerprint

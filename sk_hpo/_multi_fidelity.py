@@ -8,6 +8,11 @@ as scikit-learn's Halving searches do.  ``cv_results_`` gains their
 ``iter`` (the level, 0 for the least resource) and ``n_resources``
 columns, and a ``bracket`` column.  With ``asynchronous=True`` the rungs
 are scheduled by ``sk_hpo._asha.ASHA`` instead, one evaluation at a time.
+
+Where the estimator can continue training (``sk_hpo._continuation``), a
+promoted candidate's folds continue the models its lower rung trained: the
+rung's fits then run outside ``evaluate_candidates`` (on the executor the
+asynchronous mode uses) and are recorded with ``_internals.replay``.
 """
 
 import math

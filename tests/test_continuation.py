@@ -226,3 +226,9 @@ def test_the_store_evicts_the_oldest_models_to_stay_in_its_bound(tmp_path):
     assert store.n_bytes() <= store.max_bytes
     assert sorted(store.names()) == ["m2", "m3", "m4"]
     assert not store.save("big", np.zeros(10**5))  # larger than the bound: not kept
+
+
+def test_a_study_stored_from_scratch_is_not_resumed_by_a_continuing_search(tmp_path):
+    _boosting_search(continuation=False, storage=tmp_path / "s.db", n_iter=3).fit(X, Y)
+    with pytest.raises(ValueError, match=r"(?s)made for a different search.*resources.*continuation"):
+        _boosting_search(storage=tmp_path / "s.db", n_iter=3).fit(X, Y)

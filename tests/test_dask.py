@@ -49,3 +49,39 @@ def test_search_on_dask_matches_local_search(dask_client):
     # The fits really ran on the cluster's workers (joblib batches them).
     workers = {task["worker"] for task in tasks.data}
     assert workers and workers <= set(dask_client.scheduler_info()["workers"])
+
+
+def test_multi_fidelity_continues_on_dask_workers_as_it_does_locally(dask_client, tmp_path):
+    import warnings
+
+    from distributed import get_task_stream
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import KFold
+    from sklearn.neural_network import MLPClassifier
+
+    from sk_hpo import TPESearchCV
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300] / 16, y[:300]
+
+    def make():
+        return TPESearchCV(
+            MLPClassifier(hidden_layer_sizes=(16,), max_iter=9, random_state=0),
+            {"alpha": Real(1e-5, 1e-1, prior="log-uniform")}, n_iter=9, resource="max_iter",
+            cv=KFold(2), n_jobs=-1, random_state=0, refit=False,
+            model_directory=tmp_path,  # the path the workers share
+        )  # fmt: skip
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the MLP's ConvergenceWarning
+        local = make().fit(X, y)
+        with parallel_backend("dask"), get_task_stream(dask_client) as tasks:
+            remote = make().fit(X, y)
+    assert remote.continuation_ == local.continuation_ == "increment"
+    assert remote.cv_results_["params"] == local.cv_results_["params"]
+    np.testing.assert_array_equal(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    names = [str(task["key"]) for task in tasks.data]
+    assert sum("continue_and_score" in name for name in names) == (9 + 3 + 1) * 2
+    assert list(tmp_path.iterdir()) == []

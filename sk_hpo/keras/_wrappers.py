@@ -222,6 +222,10 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       :func:`~sk_hpo.keras.set_model_pool_size`).  CV folds and the rungs
       of a multi-fidelity search refit the same architecture.  A model
       object passed as ``model=`` is trained in place, never pooled.
+    - A pickled fitted model keeps its random generators' state (dropout's)
+      besides what SciKeras keeps (weights, optimizer state), so that it
+      continues training as the original would: a multi-fidelity search
+      continues promoted networks this way.
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
     """
