@@ -85,7 +85,8 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
 
     budgets = set()
 
-    def fake_run(method, task_name, seed, n_full, n_multi, keras_epochs):
+    def fake_run(method, task_name, seed, n_full, n_multi, keras_epochs, continuation):
+        assert continuation == "auto"
         budgets.add((task_name, n_full, n_multi) + ((keras_epochs,) if task_name.startswith("keras") else ()))
         return {"method": method, "task": task_name, "seed": seed, "error": "not run"}
 
@@ -107,20 +108,26 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
 
 
 @pytest.mark.parametrize(
-    "fixed, per_unit, expected",
+    "fixed, per_unit, continued, expected",
     [
-        (0.0, 0.01, 4.0),  # time proportional to the resource: each of the 4 rungs costs one full fit
-        (1.0, 0.0, 40.0),  # a fixed cost only: every one of the 27 + 9 + 3 + 1 fits costs a full one
+        (0.0, 0.01, False, 4.0),  # time proportional to the resource: each of the 4 rungs costs one full fit
+        (1.0, 0.0, False, 40.0),  # a fixed cost only: every one of the 27 + 9 + 3 + 1 fits costs a full one
+        # Continued, a rung trains what its level adds: (27 x 9 + 9 x 18 + 3 x 54 + 162) / 243.
+        (0.0, 0.01, True, 3.0),
+        (1.0, 0.0, True, 40.0),  # ... which a fixed cost does not change
     ],
 )
-def test_the_bracket_is_priced_in_fits_at_full_resource(fixed, per_unit, expected):
+def test_the_bracket_is_priced_in_fits_at_full_resource(fixed, per_unit, continued, expected):
     from benchmarks.multi_fidelity import cost_lines
 
     task = {"name": "t", "min_resources": 9, "max_resources": 243, "n_full": 20}
     levels = [9, 27, 81, 243]
-    run = {"task": "t", "method": "TPE multi-fidelity", "resources": levels,
-           "fit_time": [fixed + per_unit * r for r in levels]}  # fmt: skip
+    trained = [9, 18, 54, 162] if continued else levels
+    run = {"task": "t", "method": "TPE multi-fidelity", "resources": levels, "trained": trained,
+           "continuation": "total" if continued else None,
+           "fit_time": [fixed + per_unit * r for r in trained]}  # fmt: skip
     lines = cost_lines([run], task)
+    assert ("| continued |" if continued else "| from scratch |") in lines[-1]
     assert "(27 at 9 / 9 at 27 / 3 at 81 / 1 at 243)" in lines[1]
     assert "a third of the 20-candidate full search's compute is 6.7" in lines[1]
     assert float(lines[-1].strip("|").split("|")[-1]) == pytest.approx(expected)
@@ -141,6 +148,6 @@ def test_the_keras_epochs_set_the_full_resource_and_name_the_results(monkeypatch
         "method": args[0], "task": args[1], "seed": args[2], "error": "not run"})  # fmt: skip
     multi_fidelity.main(["--tasks", "keras-digits-acc", "--seeds", "1", "--keras-epochs", "27",
                          "--n-jobs", "1", "--out", str(tmp_path)])  # fmt: skip
-    assert {args[3:] for args in runs} == {(20, 27, 27)}
+    assert {args[3:] for args in runs} == {(20, 27, 27, "auto")}
     assert (tmp_path / "multi_fidelity-epochs27.md").exists()
     assert "Resource `net__epochs` from 3 to 27" in (tmp_path / "multi_fidelity-epochs27.md").read_text()
