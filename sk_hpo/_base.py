@@ -541,16 +541,20 @@ class _SearchRun:
 
     def _record_finished(self, ticket):
         """``cv_results_`` rows, stored record and losses of a finished ticket."""
-        outs = ticket.outs
+        more = {key: [value] for key, value in ticket.more.items()}
+        # Each candidate is its own batch (a genetic search's: its generation).
+        batch = int(ticket.more.get("generation", self.batches[-1] + 1 if self.batches else 0))
+        return self._record_outs([ticket.point], [ticket.params], ticket.outs, more, batch)
+
+    def _record_outs(self, points, candidates, outs, more, batch):
+        """Record candidates fitted outside ``evaluate_candidates`` (``outs``:
+        ``_fit_and_score``'s results, split after split of each), as it would."""
         self.context.insert_error_scores(outs, self.search.scoring)
         n_before = len(self.fit_results)
         check_fit_results(outs, self.search.error_score)  # appends to self.fit_results
-        more = {key: [value] for key, value in ticket.more.items()}
         with self._formatting_results():
-            self.results = replay(self.evaluate_candidates, self.search, [ticket.params], outs, more)
-        # Each candidate is its own batch (a genetic search's: its generation).
-        batch = int(ticket.more.get("generation", self.batches[-1] + 1 if self.batches else 0))
-        return self._record([ticket.point], [ticket.params], more, n_before, batch)
+            self.results = replay(self.evaluate_candidates, self.search, candidates, outs, more)
+        return self._record(points, candidates, more, n_before, batch)
 
     def _after_finish(self, evaluated, detail=""):
         if self.study is not None:

@@ -86,10 +86,9 @@ def detect(estimator, resource, X, y, train):
     prefix, _, name = resource.rpartition("__")
     warm = f"{prefix}__warm_start" if prefix else "warm_start"
     params = estimator.get_params(deep=True)
-    if warm not in params:
-        owner = type(params[prefix] if prefix else estimator).__name__
-        return None, None, f"{owner} has no warm_start parameter"
     owner = params[prefix] if prefix else estimator
+    if warm not in params:
+        return None, None, f"{type(owner).__name__} has no warm_start parameter"
     if name == "epochs" and hasattr(type(owner), "current_epoch"):
         return "epochs", warm, None
     train = np.asarray(train)  # a few rows spread over the split: every class, if sorted

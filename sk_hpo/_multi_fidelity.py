@@ -29,14 +29,7 @@ from sklearn.utils.validation import _num_samples
 from ._asha import ASHA
 from ._base import _SearchRun
 from ._continuation import Continuation, ModelStore, detect
-from ._failures import check_fit_results
 from ._hyperband import Hyperband
-from ._internals import replay
-
-FIDELITY_PARAMETERS = (
-    "resource", "min_resources", "max_resources", "factor", "hyperband", "continuation",
-    "model_directory", "max_model_bytes",
-)  # fmt: skip
 
 
 @dataclass
@@ -242,13 +235,8 @@ class MultiFidelityRun(_SearchRun):
             for future in futures:
                 future.cancel()
             raise
-        self.context.insert_error_scores(outs, self.search.scoring)
-        n_before = len(self.fit_results)
-        check_fit_results(outs, self.search.error_score)  # appends to self.fit_results
-        with self._formatting_results():
-            self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
         batch = self.batches[-1] + 1 if self.batches else 0
-        return self._record(points, params, more, n_before, batch)
+        return self._record_outs(points, params, outs, more, batch)
 
     def _stored_problem(self, candidate):
         problem = super()._stored_problem(candidate)
