@@ -14,6 +14,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_breast_cancer, load_digits, make_regression
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
@@ -409,7 +410,7 @@ def _epochs_search(digits, continuation, **params):
     network = params.pop("network", small(epochs=9, model__dropout=0.2, callbacks=[CountEpochs]))
     defaults = {
         "n_iter": 9, "resource": "epochs", "min_resources": 1, "cv": 2, "random_state": 0,
-        "refit": False, "continuation": continuation,
+        "refit": False, "continuation": continuation, "scoring": "accuracy",
     }  # fmt: skip
     space = {"optimizer__learning_rate": Real(1e-3, 1e-1, "log-uniform")}
     search = TPESearchCV(network, space, **{**defaults, **params}).fit(*digits)
@@ -431,6 +432,18 @@ def test_promoted_networks_train_only_the_epochs_their_rung_adds(digits):
     # networks are those trained in one go.
     for key in ("params", "mean_test_score", "split1_test_score"):
         np.testing.assert_array_equal(results[key], scratch.cv_results_[key])
+
+
+def test_a_warm_started_classifier_keeps_its_classes(digits):
+    X, y = digits
+    labels = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    network = small(epochs=1, warm_start=True).fit(X, labels[y])
+    classes = network.classes_.copy()
+    network.fit(X, labels[y])
+    # SciKeras alone leaves classes_ None here, and scorers that read it fail.
+    np.testing.assert_array_equal(network.classes_, classes)
+    assert network.n_classes_ == 10
+    assert get_scorer("accuracy")(network, X, labels[y]) == np.mean(network.predict(X) == labels[y])
 
 
 def test_a_network_early_stopping_stopped_is_not_trained_further(digits):

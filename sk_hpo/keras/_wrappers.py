@@ -226,6 +226,8 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       besides what SciKeras keeps (weights, optimizer state), so that it
       continues training as the original would: a multi-fidelity search
       continues promoted networks this way.
+    - ``warm_start=True`` continues a fitted classifier with its classes
+      kept (SciKeras's ``classes_`` becomes None).
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
     """
@@ -233,6 +235,15 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
 
 class KerasClassifier(_SkHpoWrapper, wrappers.KerasClassifier):
     __doc__ = _DOC.format(kind="The KerasClassifier")
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        if self.classes_ is None and hasattr(self, "target_encoder_"):
+            # SciKeras clears ``classes_`` at every fit and sets it when it
+            # fits the target encoder, which a warm-started fit of a fitted
+            # model skips: scorers that read ``classes_`` then failed.
+            vars(self).update(getattr(self.target_encoder_, "get_metadata", dict)())
+        return self
 
 
 class KerasRegressor(_SkHpoWrapper, wrappers.KerasRegressor):
