@@ -23,7 +23,9 @@ best score within the compute HalvingRandomSearchCV spent; and how the time
 of one fit grows with the resource (a fixed cost per fit, as a Keras model's
 build and tracing, caps what lower levels can save), with what a
 successive-halving bracket then spends per candidate it trains in full.
-Results: ``benchmarks/results/multi_fidelity.{md,json}``.
+Results: ``benchmarks/results/multi_fidelity.{md,json}``; each finished run
+is also appended to ``multi_fidelity.partial.jsonl`` as it ends, so that
+``--resume`` after an interruption reruns only the missing ones.
 """
 
 import argparse
@@ -364,6 +366,8 @@ def main(argv=None):
     parser.add_argument("--from-scratch", action="store_true",
                         help="multi-fidelity searches train every rung from scratch (continuation=False)")  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=2, help="searches in parallel")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs an interrupted benchmark of the same options finished")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
                         help="measure nothing: rewrite the tables of a results JSON")  # fmt: skip
@@ -396,14 +400,29 @@ def main(argv=None):
         if value
     ) + ("-scratch" if args.from_scratch else "")
     continuation = False if args.from_scratch else "auto"
+    # Each finished run is appended to a partial file at once, so that an
+    # interrupted benchmark keeps what it measured; --resume reruns the rest.
+    args.out.mkdir(parents=True, exist_ok=True)
+    partial = args.out / f"{stem}.partial.jsonl"
+    done = _read_partial(partial) if args.resume else {}
+    if not args.resume:
+        partial.unlink(missing_ok=True)
+    plan = [(m, t, s) for t in tasks for s in seeds for m in METHODS]
     jobs = [
         delayed(_one_run)(m, t.name, s, t.n_full, t.n_multi, keras_epochs, continuation)
-        for t in tasks for s in seeds for m in METHODS
+        for m, t, s in plan if (m, t.name, s) not in done
     ]  # fmt: skip
-    runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
+    print(f"{len(jobs)} runs to do, {len(plan) - len(jobs)} kept from {partial.name}", flush=True)
+    with partial.open("a") as sink:
+        for run in Parallel(n_jobs=args.n_jobs, verbose=5, return_as="generator_unordered")(jobs):
+            done[(run["method"], run["task"], run["seed"])] = run
+            sink.write(json.dumps(run) + "\n")
+            sink.flush()
+    runs = [done[(m, t.name, s)] for m, t, s in plan]
     raw = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "versions": _versions(), "seeds": seeds, "seconds": time.perf_counter() - started, "stem": stem,
+        "resumed": len(plan) - len(jobs),
         "command": command_line("benchmarks.multi_fidelity", argv),
         "tasks": [
             {k: getattr(t, k) for k in ("name", "resource", "min_resources", "max_resources", "n_full", "n_multi")}
@@ -411,9 +430,23 @@ def main(argv=None):
         ],
         "runs": runs,
     }  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.json").write_text(json.dumps(raw, indent=1))
+    partial.unlink(missing_ok=True)
     print(render(raw, args.out))
+
+
+def _read_partial(path):
+    """The runs an interrupted benchmark finished, by (method, task, seed)."""
+    if not path.exists():
+        return {}
+    runs = {}
+    for line in path.read_text().splitlines():
+        try:
+            run = json.loads(line)
+        except json.JSONDecodeError:  # the line being written when it stopped
+            continue
+        runs[(run["method"], run["task"], run["seed"])] = run
+    return runs
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The statistics the benchmark reports (``benchmarks/run.py``)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -105,6 +107,35 @@ def test_the_multi_fidelity_budgets_reach_every_search_and_name_the_results(monk
         with pytest.raises(SystemExit):
             multi_fidelity.main(argv)
         assert message in capsys.readouterr().err
+
+
+def test_an_interrupted_multi_fidelity_benchmark_resumes_with_the_runs_it_finished(monkeypatch, tmp_path):
+    from benchmarks import multi_fidelity
+
+    calls = []
+
+    def fake_run(method, task_name, seed, n_full, n_multi, keras_epochs, continuation):
+        if len(calls) == 3 and not resuming:
+            raise RuntimeError("stopped")  # during the fourth run
+        calls.append((method, seed))
+        return {"method": method, "task": task_name, "seed": seed, "error": "not run"}
+
+    monkeypatch.setattr(multi_fidelity, "_one_run", fake_run)
+    argv = ["--tasks", "gbm-synthetic-acc", "--seeds", "2", "--n-jobs", "1", "--out", str(tmp_path)]
+    resuming = False
+    # (joblib's sequential generator turns the error into an AttributeError of its own)
+    with pytest.raises((RuntimeError, AttributeError)):
+        multi_fidelity.main(argv)
+    assert not (tmp_path / "multi_fidelity.json").exists()
+    assert len((tmp_path / "multi_fidelity.partial.jsonl").read_text().splitlines()) == 3
+    resuming, first = True, list(calls)
+    multi_fidelity.main(argv + ["--resume"])
+    # The three finished runs are kept, the other seven run once each.
+    plan = [(m, s) for s in range(2) for m in multi_fidelity.METHODS]
+    assert first == plan[:3] and calls[3:] == plan[3:]
+    raw = json.loads((tmp_path / "multi_fidelity.json").read_text())
+    assert [(r["method"], r["seed"]) for r in raw["runs"]] == plan and raw["resumed"] == 3
+    assert not (tmp_path / "multi_fidelity.partial.jsonl").exists()
 
 
 @pytest.mark.parametrize(
