@@ -414,7 +414,7 @@ def main(argv=None):
     ]  # fmt: skip
     print(f"{len(jobs)} runs to do, {len(plan) - len(jobs)} kept from {partial.name}", flush=True)
     with partial.open("a") as sink:
-        for run in Parallel(n_jobs=args.n_jobs, verbose=5, return_as="generator_unordered")(jobs):
+        for run in _as_finished(jobs, args.n_jobs):
             done[(run["method"], run["task"], run["seed"])] = run
             sink.write(json.dumps(run) + "\n")
             sink.flush()
@@ -433,6 +433,16 @@ def main(argv=None):
     (args.out / f"{stem}.json").write_text(json.dumps(raw, indent=1))
     partial.unlink(missing_ok=True)
     print(render(raw, args.out))
+
+
+def _as_finished(jobs, n_jobs):
+    """The runs of ``jobs`` (joblib ``delayed`` calls) in the order they finish."""
+    if n_jobs == 1:
+        return (function(*args, **kwargs) for function, args, kwargs in jobs)
+    try:
+        return Parallel(n_jobs=n_jobs, verbose=5, return_as="generator_unordered")(jobs)
+    except TypeError:  # joblib < 1.3 has no return_as: all of them at the end
+        return Parallel(n_jobs=n_jobs, verbose=5)(jobs)
 
 
 def _read_partial(path):
