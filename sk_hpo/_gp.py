@@ -58,6 +58,13 @@ class GaussianProcess:
         self.n_restarts = n_restarts
         self.theta = None
 
+    def __setstate__(self, state):
+        # A model stored before predictions used L's inverse.
+        if state.get("L") is not None and "L_inv" not in state:
+            L = state["L"]
+            state["L_inv"] = solve_triangular(L, np.eye(len(L)), lower=True, check_finite=False)
+        self.__dict__.update(state)
+
     # -- hyperparameters ----------------------------------------------------
     def _length_prior(self, d):
         return np.sqrt(2.0) + 0.5 * np.log(d), np.sqrt(3.0)
@@ -168,6 +175,11 @@ class GaussianProcess:
         K[np.diag_indices(n)] += noise
         self.L = np.linalg.cholesky(K)
         self.alpha = cho_solve((self.L, True), self.y)
+        # L's inverse, once per conditioning: a prediction is then two
+        # matrix products rather than two triangular solves, whose scipy
+        # wrappers cost more than the arithmetic for the few points an
+        # acquisition's polishing predicts at each step.
+        self.L_inv = solve_triangular(self.L, np.eye(n), lower=True, check_finite=False)
         return self
 
     def _corr(self, A, B):
@@ -182,20 +194,43 @@ class GaussianProcess:
 
         With ``return_grad``, also their gradients with respect to ``X``
         (shape ``(n, d)`` each).
+
+        An acquisition's polishing calls this a hundred times per proposal
+        for a handful of rows, so the few numpy calls it makes matter more
+        than their arithmetic: what depends only on the conditioning is
+        computed once there (``_cache``).
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        corr, a, diff = self._corr(X, self.X)
-        k = self.signal * corr  # (m, n)
+        cache = self._cached
+        signal, inv_scale = cache["signal"], cache["inv_scale"]
+        diff = (X * inv_scale)[:, None, :] - cache["X_scaled"][None, :, :]  # (m, n, d)
+        r = np.sqrt(np.maximum(np.einsum("ijk,ijk->ij", diff, diff), 0.0))
+        corr, a = matern52(r)
+        k = signal * corr  # (m, n)
         mean = k @ self.alpha
-        v = solve_triangular(self.L, k.T, lower=True)  # (n, m)
-        var = np.maximum(self.signal - np.einsum("ij,ij->j", v, v), 1e-12)
+        v = self.L_inv @ k.T  # (n, m): L^-1 k*
+        var = np.maximum(signal - np.einsum("ij,ij->j", v, v), 1e-12)
         std = np.sqrt(var)
         if not return_grad:
             return mean, std
-        # dk(x, x_a)/dx_j = -5/3 s (1 + sqrt5 r) exp(-sqrt5 r) (x_j - x_aj) / l_j^2
-        dk = -(5.0 / 3.0) * self.signal * a[:, :, None] * diff / self.length_scales  # (m, n, d)
-        grad_mean = np.einsum("mnd,n->md", dk, self.alpha)
-        k_inv_k = solve_triangular(self.L.T, v, lower=False)  # (n, m)
-        grad_var = -2.0 * np.einsum("mnd,nm->md", dk, k_inv_k)
+        # dk(x, x_a)/dx_j = -5/3 s (1 + sqrt5 r) exp(-sqrt5 r) (x_j - x_aj) / l_j^2,
+        # contracted with alpha (the mean) and with K^-1 k* (the variance) at once.
+        k_inv_k = self.L_inv.T @ v  # (n, m): K^-1 k*
+        weights = np.stack([a * self.alpha, a * k_inv_k.T])  # (2, m, n)
+        grads = np.einsum("kmn,mnd->kmd", weights, diff) * (-(5.0 / 3.0) * signal * inv_scale)
+        grad_mean, grad_var = grads[0], -2.0 * grads[1]
         grad_std = grad_var / (2.0 * std[:, None])
         return mean, std, grad_mean, grad_std
+
+    @property
+    def _cached(self):
+        """What predictions need of the hyperparameters and inputs, kept
+        until either changes (a model stored before it existed rebuilds it)."""
+        cache = self.__dict__.get("_cache")
+        if cache is None or cache["theta"] is not self.theta or cache["X"] is not self.X:
+            inv_scale = 1.0 / self.length_scales
+            cache = self._cache = {
+                "theta": self.theta, "X": self.X, "signal": self.signal,
+                "inv_scale": inv_scale, "X_scaled": self.X * inv_scale,
+            }  # fmt: skip
+        return cache

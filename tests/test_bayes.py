@@ -9,7 +9,7 @@ from sklearn.svm import SVC
 
 from sk_hpo import BayesSearchCV, Categorical, Integer, Real, SearchSpace
 from sk_hpo._acquisition import Hedge, acquisition
-from sk_hpo._bayes import GPOptimizer, warp_losses
+from sk_hpo._bayes import GPOptimizer, warp_losses, yeo_johnson
 from sk_hpo._gp import GaussianProcess
 from sk_hpo._optimizer import RandomSampler
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
@@ -125,6 +125,29 @@ def test_warping_tames_outliers_and_failures():
     assert np.ptp(y[:7]) > 0.5
     assert np.all(warp_losses([np.inf, np.inf]) == 0)
     assert np.all(warp_losses([-0.92, -0.92, -0.92]) == 0)
+
+
+@pytest.mark.parametrize("kind", ["normal", "skewed", "negative", "outlier"])
+def test_yeo_johnson_takes_the_most_likely_power(kind):
+    import scipy
+    from scipy.stats import yeojohnson, yeojohnson_llf
+
+    rng = np.random.default_rng(3)
+    y = {"normal": rng.normal(size=40), "skewed": rng.lognormal(size=40) * 3,
+         "negative": -rng.exponential(size=40) ** 2,
+         "outlier": np.r_[rng.normal(size=39), 40.0]}[kind]  # fmt: skip
+    y = (y - y.mean()) / y.std()
+    warped = yeo_johnson(y)
+    # The transform of some power: invert it for that power, check its likelihood
+    # is the highest on a grid of powers.
+    llf_grid = [yeojohnson_llf(power, y) for power in np.linspace(-4.0, 6.0, 401)]
+    powers = np.linspace(-4.0, 6.0, 401)
+    best = powers[int(np.argmax(llf_grid))]
+    assert not np.allclose(warped, y)  # a real transform, not the identity
+    assert np.allclose(warped, yeojohnson(y, lmbda=best), atol=0.05 * np.abs(warped).max())
+    if tuple(int(v) for v in scipy.__version__.split(".")[:2]) >= (1, 12):
+        # scipy's own maximisation since 1.12, exactly.
+        assert np.array_equal(warped, yeojohnson(y)[0])
 
 
 def test_warping_keeps_the_order_when_most_losses_tie_at_the_best():
@@ -283,22 +306,28 @@ def test_batches_of_four_still_beat_random_search(name, ratio):
 
 
 def test_failures_and_nan_do_not_break_the_model():
-    space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
-    opt = GPOptimizer(space, 0, n_initial_points=4)
-    for _ in range(30):
-        point = opt.ask(1)[0]
-        params = space.to_params(point)
-        if params["x"] > 0.6:
-            loss = np.inf
-        elif params["y"] > 0.9:
-            loss = np.nan
-        else:
-            loss = (params["x"] - 0.3) ** 2 + (params["y"] - 0.5) ** 2
-        opt.tell([point], [loss])
-    late = [space.to_params(p) for p in opt.points[15:]]
-    assert np.mean([p["x"] > 0.6 for p in late]) <= 0.2
-    best = space.to_params(opt.points[int(np.argmin(opt.losses))])
-    assert abs(best["x"] - 0.3) < 0.05 and abs(best["y"] - 0.5) < 0.05
+    # Failures (inf) where x > 0.6, nan where y > 0.9: the model learns to
+    # avoid them, and finds the optimum beside them.  Random search puts 40 %
+    # of its points in the failing region; one seed's 15 late points vary a
+    # lot (0.07-0.4 over 20 seeds), so five seeds are pooled.
+    late_failing = []
+    for seed in range(5):
+        space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
+        opt = GPOptimizer(space, seed, n_initial_points=4)
+        for _ in range(30):
+            point = opt.ask(1)[0]
+            params = space.to_params(point)
+            if params["x"] > 0.6:
+                loss = np.inf
+            elif params["y"] > 0.9:
+                loss = np.nan
+            else:
+                loss = (params["x"] - 0.3) ** 2 + (params["y"] - 0.5) ** 2
+            opt.tell([point], [loss])
+        late_failing += [space.to_params(p)["x"] > 0.6 for p in opt.points[15:]]
+        best = space.to_params(opt.points[int(np.argmin(opt.losses))])
+        assert abs(best["x"] - 0.3) < 0.05 and abs(best["y"] - 0.5) < 0.05
+    assert np.mean(late_failing) <= 0.25
 
 
 def test_all_failures_keep_proposing_new_points():
