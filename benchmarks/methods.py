@@ -6,10 +6,13 @@ the time spent fitting and scoring models, so that overhead = wall - fits.
 Peers whose package is missing are reported as unavailable, not faked.
 """
 
+import logging
 import math
 import random
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import RandomizedSearchCV
@@ -241,6 +244,65 @@ def run_hyperopt(task, n_iter, seed, n_jobs=1, n_points=1):
     return {"scores": np.array(scores[:n_iter]), "wall": wall, "fit": float(sum(spent))}
 
 
+def run_smac(task, n_iter, seed, n_jobs=1, n_points=1):
+    """SMAC3's ``HyperparameterOptimizationFacade`` (random-forest surrogate),
+    sequential, with its defaults, as its documentation starts a user."""
+    try:
+        from ConfigSpace import Categorical as CSCategorical
+        from ConfigSpace import ConfigurationSpace, Float
+        from ConfigSpace import Integer as CSInteger
+        from smac import HyperparameterOptimizationFacade, Scenario
+    except ImportError as exc:
+        raise Unavailable(str(exc)) from None
+
+    # Categories as their positions: ConfigSpace wants plain, hashable values,
+    # and some of ours are None or tuples.
+    categories = {}
+
+    def categorical(name, values):
+        categories[name] = values
+        return CSCategorical(name, [str(i) for i in range(len(values))])
+
+    space = _convert_space(
+        task,
+        "SMAC3",
+        real=lambda name, low, high, log: Float(name, (low, high), log=log),
+        integer=lambda name, low, high, log: CSInteger(name, (low, high), log=log),
+        categorical=categorical,
+        named=True,
+    )  # fmt: skip
+    configspace = ConfigurationSpace(seed=seed)
+    configspace.add(list(space.values()))
+    X, y = task.data()
+    score, spent = _cross_validated(task, X, y)
+    scores = []
+
+    def train(config, seed=0):
+        params = {}
+        for name, value in dict(config).items():
+            if name in categories:
+                value = categories[name][int(value)]
+            elif isinstance(task.search_space[name], Integer):
+                value = int(value)
+            params[name] = value
+        value = score(params)
+        scores.append(value)
+        if not np.isfinite(value):
+            raise ValueError("the fit failed")  # SMAC records a crash
+        return -value
+
+    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scenario = Scenario(configspace, deterministic=True, n_trials=n_iter, seed=seed,
+                            output_directory=Path(directory) / "smac")  # fmt: skip
+        smac = HyperparameterOptimizationFacade(scenario, train, overwrite=True,
+                                                logging_level=logging.ERROR)  # fmt: skip
+        start = time.perf_counter()
+        smac.optimize()
+        wall = time.perf_counter() - start
+    return {"scores": np.array(scores[:n_iter]), "wall": wall, "fit": float(sum(spent))}
+
+
 def run_skopt(task, n_iter, seed, n_jobs=1, n_points=1):
     try:
         with warnings.catch_warnings():
@@ -343,6 +405,7 @@ METHODS = {
     "OptunaSearchCV": run_optuna,
     "optuna.GPSampler": run_optuna_gp,
     "hyperopt.tpe": run_hyperopt,
+    "smac.HPO": run_smac,
     "GASearchCV": run_genetic,
     "sk_hpo.TPESearchCV": _ours(TPESearchCV),
     "sk_hpo.BayesSearchCV": _ours(BayesSearchCV),

@@ -402,7 +402,7 @@ def _versions():
     from importlib.metadata import PackageNotFoundError, version
 
     names = ["sk_hpo", "scikit-learn", "numpy", "scipy", "optuna", "optuna-integration",
-             "scikit-optimize", "sklearn-genetic-opt"]
+             "scikit-optimize", "sklearn-genetic-opt", "hyperopt", "torch", "smac", "ConfigSpace"]
     found = [f"Python {platform.python_version()}"]
     for name in names:
         try:
@@ -436,8 +436,9 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, nargs="+", default=None, metavar="JSON",
                         help="measure nothing: rewrite the tables and plot of a results JSON; "
-                        "of several, pool their quality suites (seeds must differ) into "
-                        "<mode>-seedsA-B.*")
+                        "of several, pool their quality suites: of different seeds into "
+                        "<mode>-seedsA-B.*, of the same seeds side by side (the methods "
+                        "the first lacks: a peer added later) into <mode>-plus-<methods>.*")
     args = parser.parse_args(argv)
     if args.first_seed < 0:
         parser.error(f"--first-seed must be >= 0, got {args.first_seed}")
@@ -448,6 +449,7 @@ def main(argv=None):
                 raw = pool(raws, command_line("benchmarks.run", argv))
             except ValueError as exc:
                 parser.error(str(exc))
+            (args.render[0].parent / f"{raw['mode']}.json").write_text(json.dumps(raw, indent=1))
         else:
             raw = raws[0]
         print(render(raw, args.render[0].parent))
@@ -532,11 +534,15 @@ PARALLEL_TASKS = ["svm-synthetic-acc", "hgb-diabetes-mse"]
 
 
 def pool(raws, command):
-    """One results dict with the quality runs of ``raws`` (whose seeds must differ).
+    """One results dict with the quality runs of ``raws``.
 
-    Only the methods and tasks every one of them ran are kept; the other
-    suites are left out, as their measurements are not repeated per seed.
+    Runs of different seeds: only the methods and tasks every one of them
+    ran are kept.  Runs of the same seeds (``side_by_side``): every method,
+    on the tasks all of them ran.  The other suites are left out, as their
+    measurements are not repeated per seed.
     """
+    if len({tuple(sorted(raw["seeds"])) for raw in raws}) == 1:
+        return side_by_side(raws, command)
     seeds = [s for raw in raws for s in raw["seeds"]]
     if len(set(seeds)) < len(seeds):
         raise ValueError(f"--render: the results share seeds ({sorted(seeds)}); pool different seeds")
@@ -554,6 +560,51 @@ def pool(raws, command):
         **{key: raws[0][key] for key in ("versions", "date", "machine", "sizes")},
         "mode": f"{base}-seeds{seeds[0]}-{seeds[-1]}", "seeds": seeds, "command": command,
         "budgets": budgets, "tasks": tasks, "methods": methods, "quality": quality,
+        "seconds": {"quality and overhead": seconds, "total": seconds},
+    }
+
+
+def side_by_side(raws, command):
+    """The methods of ``raws`` (runs of the same seeds) in one results dict.
+
+    A method several of them ran is taken from the first, and must have the
+    same scores in all (the baseline, random search, is deterministic): two
+    runs whose shared methods differ were not made under the same
+    conditions, and their normalised scores would not compare.
+    """
+    tasks = [t for t in raws[0]["tasks"] if all(t in raw["tasks"] for raw in raws)]
+    methods, quality, added = [], [], []
+    first = {}
+    for i, raw in enumerate(raws):
+        for run in raw["quality"]:
+            if run["task"] not in tasks:
+                continue
+            key = (run["method"], run["task"], run["seed"])
+            if key in first:
+                if first[key][0] != i and list(first[key][1]["scores"]) != list(run["scores"]):
+                    raise ValueError(
+                        f"--render: {run['method']} on {run['task']}, seed {run['seed']}, has "
+                        f"different scores in results {first[key][0] + 1} and {i + 1}"
+                    )
+                continue
+            first[key] = (i, run)
+            quality.append(run)
+        for method in raw["methods"]:
+            if method not in methods:
+                methods.append(method)
+                if i:
+                    added.append(method)
+    budgets = sorted(set.intersection(*(set(raw["budgets"]) for raw in raws)))
+    base = raws[0]["mode"]
+    seconds = sum(raw["seconds"].get("quality and overhead", 0.0) for raw in raws)
+    return {
+        **{key: raws[0][key] for key in ("machine", "sizes")},
+        # Each part's date and versions: the methods added later ran later.
+        "date": " and ".join(dict.fromkeys(raw["date"] for raw in raws)),
+        "versions": " / ".join(dict.fromkeys(raw["versions"] for raw in raws)),
+        "mode": f"{base}-plus-" + "-".join(added) if added else base,
+        "seeds": sorted(raws[0]["seeds"]), "command": command, "budgets": budgets,
+        "tasks": tasks, "methods": methods, "quality": quality,
         "seconds": {"quality and overhead": seconds, "total": seconds},
     }
 

@@ -53,6 +53,25 @@ def test_pool_refuses_shared_seeds():
         pool([_results([0, 1], ["a"]), _results([1, 2], ["a"])], "cmd")
 
 
+def test_pool_puts_the_methods_of_runs_of_the_same_seeds_side_by_side():
+    first = _results([0, 1], ["RandomizedSearchCV", "a"])
+    later = _results([0, 1], ["RandomizedSearchCV", "peer"])
+    raw = pool([first, later], "cmd")
+    assert raw["mode"] == "full-plus-peer"
+    assert raw["seeds"] == [0, 1]
+    assert raw["methods"] == ["RandomizedSearchCV", "a", "peer"]
+    # The baseline once per seed, from the first results.
+    assert len(raw["quality"]) == 6
+    assert [r["method"] for r in raw["quality"]].count("RandomizedSearchCV") == 2
+
+
+def test_pool_side_by_side_refuses_a_baseline_that_differs():
+    later = _results([0, 1], ["RandomizedSearchCV", "peer"])
+    later["quality"][0]["scores"] = [1.0]
+    with pytest.raises(ValueError, match="RandomizedSearchCV on branin, seed 0, has different"):
+        pool([_results([0, 1], ["RandomizedSearchCV", "a"]), later], "cmd")
+
+
 def test_the_keras_and_multi_fidelity_suites_get_the_options_or_refuse_them(monkeypatch, capsys):
     import importlib
     import types
