@@ -72,6 +72,17 @@ def test_pool_side_by_side_refuses_a_baseline_that_differs():
         pool([_results([0, 1], ["RandomizedSearchCV", "a"]), later], "cmd")
 
 
+def test_time_per_suggestion_is_measured_where_the_search_is_not_since_its_start():
+    from benchmarks.scaling import per_suggestion
+
+    # 1 ms per suggestion for 100 candidates, then 10 ms.
+    gaps = [0.001] * 100 + [0.01] * 200
+    stamps = list(np.cumsum(gaps))
+    assert per_suggestion(stamps, 100) == pytest.approx(0.001)
+    assert per_suggestion(stamps, 300) == pytest.approx(0.01)  # not the mean since the start
+    assert per_suggestion(stamps, 301) is None  # not reached
+
+
 def test_the_keras_and_multi_fidelity_suites_get_the_options_or_refuse_them(monkeypatch, capsys):
     import importlib
     import types
