@@ -32,7 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from sk_hpo import BayesSearchCV, GeneticSearchCV, SearchSpace, TPESearchCV
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator, minimise
 
 from .run import _versions, command_line
 
@@ -67,9 +67,7 @@ def _ours(cls):
         optimizer = cls(FunctionEstimator("hartmann6"), PROBLEM.search_space)._make_optimizer(
             space, seed)
         batch = getattr(optimizer, "population_size", 1) if cls is GeneticSearchCV else 1
-        while len(clock.stamps) < n:
-            points = optimizer.ask(min(batch, n - len(clock.stamps)))
-            optimizer.tell(points, [clock(space.to_params(space.canonical(p))) for p in points])
+        minimise(optimizer, clock, n, batch_size=batch)
 
     return run
 

@@ -36,6 +36,7 @@ evaluations (3 seeds, regret 4.8 times higher in geometric mean, while
 equal on branin and no worse on hartmann6), so it was not kept.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -67,19 +68,12 @@ _MAX_MODEL_POINTS = 300
 _REFIT_DIVISOR = 50
 
 
-_CONTROLLER = []
-
-
-def _one_blas_thread():
-    """A context in which BLAS runs on one thread.
-
+@functools.cache
+def _controller():
+    """The thread pools' controller, made once, at the first proposal:
     ``threadpool_limits`` inspects every loaded library at each call (5 ms
-    once scikit-learn's are loaded: an eighth of a proposal), so the
-    controller that does it is made once, at the first proposal.
-    """
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+    once scikit-learn's are loaded: an eighth of a proposal)."""
+    return ThreadpoolController()
 
 
 def warp_losses(losses, method="power", clip=10.0):
@@ -326,7 +320,7 @@ class GPOptimizer(Optimizer):
     def ask(self, n_points=1):
         # The GP's matrices are small: threaded BLAS only adds contention
         # (a fit at 200 points took 6.7x longer with 2 threads on 2 cores).
-        with _one_blas_thread():
+        with _controller().limit(limits=1, user_api="blas"):
             return self._ask(n_points)
 
     def _ask(self, n_points):

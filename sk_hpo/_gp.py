@@ -59,11 +59,12 @@ class GaussianProcess:
         self.theta = None
 
     def __setstate__(self, state):
-        # A model stored before predictions used L's inverse.
-        if state.get("L") is not None and "L_inv" not in state:
-            L = state["L"]
-            state["L_inv"] = solve_triangular(L, np.eye(len(L)), lower=True, check_finite=False)
         self.__dict__.update(state)
+        # A model stored before predictions kept the scaled inputs and L's inverse.
+        self.__dict__.pop("_cache", None)  # what they kept for a while instead
+        if state.get("L") is not None and "_X_scaled" not in state:
+            self._scale_inputs()
+            self.L_inv = _lower_inverse(self.L)
 
     # -- hyperparameters ----------------------------------------------------
     def _length_prior(self, d):
@@ -169,7 +170,8 @@ class GaussianProcess:
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
         n = len(self.X)
-        K = self.signal * self._corr(self.X, self.X)[0]
+        self._scale_inputs()
+        K = self.signal * self._corr(self._X_scaled, self._X_scaled)[0]
         noise = np.full(n, self.noise + _JITTER)
         noise[n - n_exact :] = _FANTASY_NOISE * self.signal
         K[np.diag_indices(n)] += noise
@@ -179,12 +181,20 @@ class GaussianProcess:
         # matrix products rather than two triangular solves, whose scipy
         # wrappers cost more than the arithmetic for the few points an
         # acquisition's polishing predicts at each step.
-        self.L_inv = solve_triangular(self.L, np.eye(n), lower=True, check_finite=False)
+        self.L_inv = _lower_inverse(self.L)
         return self
 
-    def _corr(self, A, B):
-        scaled = 1.0 / self.length_scales
-        diff = A[:, None, :] * scaled - B[None, :, :] * scaled
+    def _scale_inputs(self):
+        """The inputs divided by the length scales, kept for the predictions."""
+        self._inv_scale = 1.0 / self.length_scales
+        self._X_scaled = self.X * self._inv_scale
+
+    @staticmethod
+    def _corr(A, B):
+        """Correlations of the rows of ``A`` and ``B`` (both already divided by
+        the length scales), the factor ``a`` of their gradient, and the
+        scaled differences."""
+        diff = A[:, None, :] - B[None, :, :]
         r = np.sqrt(np.maximum(np.einsum("ijk,ijk->ij", diff, diff), 0.0))
         corr, a = matern52(r)
         return corr, a, diff
@@ -197,15 +207,12 @@ class GaussianProcess:
 
         An acquisition's polishing calls this a hundred times per proposal
         for a handful of rows, so the few numpy calls it makes matter more
-        than their arithmetic: what depends only on the conditioning is
-        computed once there (``_cache``).
+        than their arithmetic: what depends only on the conditioning (the
+        scaled inputs, L's inverse) is computed once there.
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        cache = self._cached
-        signal, inv_scale = cache["signal"], cache["inv_scale"]
-        diff = (X * inv_scale)[:, None, :] - cache["X_scaled"][None, :, :]  # (m, n, d)
-        r = np.sqrt(np.maximum(np.einsum("ijk,ijk->ij", diff, diff), 0.0))
-        corr, a = matern52(r)
+        signal, inv_scale = self.signal, self._inv_scale
+        corr, a, diff = self._corr(X * inv_scale, self._X_scaled)  # diff: (m, n, d)
         k = signal * corr  # (m, n)
         mean = k @ self.alpha
         v = self.L_inv @ k.T  # (n, m): L^-1 k*
@@ -222,15 +229,7 @@ class GaussianProcess:
         grad_std = grad_var / (2.0 * std[:, None])
         return mean, std, grad_mean, grad_std
 
-    @property
-    def _cached(self):
-        """What predictions need of the hyperparameters and inputs, kept
-        until either changes (a model stored before it existed rebuilds it)."""
-        cache = self.__dict__.get("_cache")
-        if cache is None or cache["theta"] is not self.theta or cache["X"] is not self.X:
-            inv_scale = 1.0 / self.length_scales
-            cache = self._cache = {
-                "theta": self.theta, "X": self.X, "signal": self.signal,
-                "inv_scale": inv_scale, "X_scaled": self.X * inv_scale,
-            }  # fmt: skip
-        return cache
+
+def _lower_inverse(L):
+    """The inverse of the lower-triangular ``L``."""
+    return solve_triangular(L, np.eye(len(L)), lower=True, check_finite=False)

@@ -140,8 +140,8 @@ def test_yeo_johnson_takes_the_most_likely_power(kind):
     warped = yeo_johnson(y)
     # The transform of some power: invert it for that power, check its likelihood
     # is the highest on a grid of powers.
-    llf_grid = [yeojohnson_llf(power, y) for power in np.linspace(-4.0, 6.0, 401)]
     powers = np.linspace(-4.0, 6.0, 401)
+    llf_grid = [yeojohnson_llf(power, y) for power in powers]
     best = powers[int(np.argmax(llf_grid))]
     assert not np.allclose(warped, y)  # a real transform, not the identity
     assert np.allclose(warped, yeojohnson(y, lmbda=best), atol=0.05 * np.abs(warped).max())
