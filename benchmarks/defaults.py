@@ -6,8 +6,13 @@ Runs one algorithm (ask/tell, no cross-validation, so hundreds of runs take
 minutes) on the synthetic tasks of the benchmark for several values of each
 option, one option at a time around the defaults, and reports the mean
 log10 regret (best value found minus the optimum) at 30 and 60
-evaluations, with the peer implementing the same algorithm as reference.
-Results: ``benchmarks/results/<algorithm>_defaults.md``.
+evaluations (``--budgets`` for others), with the peer implementing the
+same algorithm as reference.  Results:
+``benchmarks/results/<algorithm>_defaults.md``, or
+``<algorithm>_defaults-<largest budget>.md`` for other budgets: the long
+searches' check is ``python -m benchmarks.defaults bayes --budgets 100 150
+200 300 --seeds 5 --variants "defaults (acq_func=gp_hedge, clip=10)"
+"hyperparameter fit restarted at every point"``.
 """
 
 import argparse
@@ -24,6 +29,8 @@ from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS, minimise
+
+from .run import command_line
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUDGETS = (30, 60)
@@ -76,6 +83,15 @@ def _skopt_values(problem, seed, n):
     return values
 
 
+def _bayes_restarting_at_every_point(problem, seed, n):
+    """The GP's hyperparameter fit restarted (from the prior's centre and a
+    random start, besides the previous fit) at every new point, as before
+    restarts every ``n // 50`` points from 100 points on."""
+    optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
+    optimizer._restart_divisor = math.inf
+    return minimise(optimizer, problem, n)
+
+
 ALGORITHMS = {
     "tpe": (TPE, {
         "defaults": {},
@@ -112,6 +128,7 @@ ALGORITHMS = {
         "n_polish=0": {"n_polish": 0},
         "initial_point_generator=random": {"initial_point_generator": "random"},
         "skopt.Optimizer, gp_hedge (reference)": _skopt_values,
+        "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},
@@ -129,19 +146,19 @@ ALGORITHMS = {
 }
 
 
-def _regrets(algorithm, function, variant, seed):
+def _regrets(algorithm, function, variant, seed, budgets=BUDGETS):
     problem = FUNCTIONS[function]
     make, variants = ALGORITHMS[algorithm]
     option = variants[variant]
     if callable(option):
-        values = option(problem, seed, max(BUDGETS))
+        values = option(problem, seed, max(budgets))
     else:
         optimizer = make(SearchSpace(problem.search_space), seed, **option)
         # A genetic algorithm is asked for whole generations, as its search does.
         batch = getattr(optimizer, "population_size", 1)
-        values = minimise(optimizer, problem, max(BUDGETS), batch)
+        values = minimise(optimizer, problem, max(budgets), batch)
     best = np.minimum.accumulate(values)
-    return [max(best[b - 1] - problem.optimum, 1e-12) for b in BUDGETS]
+    return [max(best[b - 1] - problem.optimum, 1e-12) for b in budgets]
 
 
 def main(argv=None):
@@ -150,21 +167,25 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=None,
                         help="30 for tpe and genetic, 10 for bayes")
     parser.add_argument("--variants", nargs="*", help="variant names (default: all)")
+    parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS),
+                        help="evaluations at which regret is reported (default: 30 60); "
+                        "other budgets write <algorithm>_defaults-<largest>.md")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    budgets = tuple(sorted(args.budgets))
     seeds = args.seeds or (10 if args.algorithm == "bayes" else 30)
     variants = args.variants or list(ALGORITHMS[args.algorithm][1])
     functions = list(FUNCTIONS)
     jobs = [(args.algorithm, f, v, s) for f in functions for v in variants for s in range(seeds)]
     start = time.perf_counter()
-    out = Parallel(n_jobs=2)(delayed(_regrets)(*job) for job in jobs)
+    out = Parallel(n_jobs=2)(delayed(_regrets)(*job, budgets) for job in jobs)
     regrets = {job[1:]: r for job, r in zip(jobs, out)}
     lines = [
         f"# {args.algorithm} defaults: mean log10 regret over {seeds} seeds (lower is better)\n",
-        "One option changed at a time from the defaults; "
-        f"`python -m benchmarks.defaults {args.algorithm}`.\n",
+        ("One option changed at a time from the defaults; "
+         f"`{command_line('benchmarks.defaults', argv)}`.\n"),
     ]
-    for b, budget in enumerate(BUDGETS):
+    for b, budget in enumerate(budgets):
         lines.append(f"\n## After {budget} evaluations\n")
         lines.append("| variant | " + " | ".join(functions) + " | mean |")
         lines.append("|---" * (len(functions) + 2) + "|")
@@ -178,7 +199,8 @@ def main(argv=None):
     lines.append(f"\n({time.perf_counter() - start:.0f} s)\n")
     text = "\n".join(lines)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.algorithm}_defaults.md").write_text(text)
+    suffix = "" if budgets == BUDGETS else f"-{max(budgets)}"
+    (args.out / f"{args.algorithm}_defaults{suffix}.md").write_text(text)
     print(text)
 
 

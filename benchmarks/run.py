@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -395,7 +396,7 @@ def _markdown_overhead(methods, sizes, table):
 
 def command_line(module, argv):
     """The command that ran ``module``'s ``main(argv)``, for the results header."""
-    return " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+    return f"python -m {module} {shlex.join(sys.argv[1:] if argv is None else argv)}".rstrip()
 
 
 def _versions():

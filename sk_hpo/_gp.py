@@ -119,23 +119,26 @@ class GaussianProcess:
             grad[i] += (theta[i] - m) / s**2
         return nll, grad
 
-    def fit(self, X, y, rng, warm_start=True):
+    def fit(self, X, y, rng, warm_start=True, restart=True):
         """Fit the hyperparameters to ``(X, y)``, then condition on the data.
 
         ``warm_start`` starts the optimisation from the previous fit's
-        hyperparameters when the input width is the same.
+        hyperparameters when the input width is the same.  ``restart=False``
+        starts it only there (when there is a previous fit): no start from
+        the prior's centre, no random restarts.
         """
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         d = X.shape[1]
         sq_diffs = (X[:, None, :] - X[None, :, :]) ** 2
-        starts = [self._default_theta(d)]
-        if warm_start and self.theta is not None and len(self.theta) == d + 2:
-            starts.insert(0, self.theta)
+        warm = warm_start and self.theta is not None and len(self.theta) == d + 2
         bounds = self._bounds(d)
-        low, high = np.array(bounds).T
-        for _ in range(self.n_restarts):
-            starts.append(np.clip(starts[-1] + rng.normal(0.0, 1.0, d + 2), low, high))
+        starts = [self.theta] if warm else []
+        if restart or not warm:
+            starts.append(self._default_theta(d))
+            low, high = np.array(bounds).T
+            for _ in range(self.n_restarts):
+                starts.append(np.clip(starts[-1] + rng.normal(0.0, 1.0, d + 2), low, high))
         best = None
         for theta0 in starts:
             result = minimize(

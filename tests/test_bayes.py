@@ -481,7 +481,8 @@ def test_long_searches_fit_the_gp_to_a_bounded_set_that_keeps_the_best(monkeypat
     gp.tell(points, losses)
     fitted = []
     real_fit = gp.gp.fit
-    monkeypatch.setattr(gp.gp, "fit", lambda X, y, rng: fitted.append(len(X)) or real_fit(X, y, rng))
+    monkeypatch.setattr(gp.gp, "fit", lambda X, y, rng, **kw: fitted.append(len(X))
+                        or real_fit(X, y, rng, **kw))
     for _ in range(5):
         point = gp.ask(1)[0]
         assert len(gp.gp.X) == 40  # of the 100+ told points
@@ -491,6 +492,47 @@ def test_long_searches_fit_the_gp_to_a_bounded_set_that_keeps_the_best(monkeypat
     best = int(np.argmin(gp.losses))
     rows = _bayes.GPOptimizer._model_rows(gp, len(gp.points))
     assert best in rows and len(rows) == 40 and len(set(rows.tolist())) == 40
+
+
+def test_hyperparameter_fit_restarts_every_n_over_50_points_from_100_on(monkeypatch):
+    from sk_hpo import _gp
+    from sk_hpo._optimizer import RandomSampler
+    from sk_hpo.testing import FUNCTIONS
+
+    problem = FUNCTIONS["branin"]
+    space = SearchSpace(problem.search_space)
+    gp = GPOptimizer(space, 0, n_candidates=100)
+    points = RandomSampler(space, 1).ask(100)
+    gp.tell(points, [problem(space.to_params(p)) for p in points])
+    starts = []  # L-BFGS-B runs of each hyperparameter fit
+    real_minimize = _gp.minimize
+
+    def minimize(fun, x0, **kw):
+        if fun == gp.gp._neg_log_posterior:
+            starts[-1].append(np.array(x0))
+        return real_minimize(fun, x0, **kw)
+
+    monkeypatch.setattr(_gp, "minimize", minimize)
+    real_fit = gp.gp.fit
+    monkeypatch.setattr(gp.gp, "fit", lambda *a, **kw: starts.append([]) or real_fit(*a, **kw))
+    thetas = []
+    for _ in range(6):
+        thetas.append(None if gp.gp.theta is None else gp.gp.theta.copy())
+        point = gp.ask(1)[0]
+        gp.tell([point], [problem(space.to_params(point))])
+    # 100-105 told points: every 100 // 50 = 2 points, the previous fit's
+    # values, the prior's centre and one random start; in between, only the first.
+    assert [len(s) for s in starts] == [2, 1, 3, 1, 3, 1]  # the first has no previous fit
+    for fit_starts, theta in zip(starts[1:], thetas[1:]):
+        np.testing.assert_array_equal(fit_starts[0], theta)
+
+
+def test_gp_fit_without_a_previous_fit_restarts_whatever_it_is_told():
+    X = np.random.default_rng(0).random((20, 2))
+    y = np.sin(5 * X[:, 0]) + X[:, 1]
+    gp = GaussianProcess().fit(X, (y - y.mean()) / y.std(), np.random.default_rng(0),
+                               restart=False)
+    assert np.all(np.isfinite(gp.theta)) and gp.predict(X)[1].max() < 0.5
 
 
 def test_short_searches_refit_the_gp_at_every_point():
