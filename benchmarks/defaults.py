@@ -87,9 +87,13 @@ def _bayes_restarting_at_every_point(problem, seed, n):
     """The GP's hyperparameter fit restarted (from the prior's centre and a
     random start, besides the previous fit) at every new point, as before
     restarts every ``n // 50`` points from 100 points on."""
-    optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
-    optimizer._restart_divisor = math.inf
-    return minimise(optimizer, problem, n)
+    from sk_hpo import _bayes
+
+    divisor, _bayes._RESTART_DIVISOR = _bayes._RESTART_DIVISOR, math.inf
+    try:
+        return minimise(GPOptimizer(SearchSpace(problem.search_space), seed), problem, n)
+    finally:
+        _bayes._RESTART_DIVISOR = divisor
 
 
 ALGORITHMS = {

@@ -329,7 +329,6 @@ class GPOptimizer(Optimizer):
         self._design = []  # points of the initial design not yet proposed, last first
         self._fitted_on = -1
         self._restarted_on = -1
-        self._restart_divisor = _RESTART_DIVISOR  # benchmarks.defaults varies it
         self._conditioned_on = -1
         # Told points between two fits of the hyperparameters: 1 in batches;
         # an asynchronous search, told one candidate at a time, sets it to
@@ -367,7 +366,6 @@ class GPOptimizer(Optimizer):
         state.setdefault("refit_every", 1)
         state.setdefault("_conditioned_on", state["_fitted_on"])
         state.setdefault("_restarted_on", state["_fitted_on"])
-        state.setdefault("_restart_divisor", _RESTART_DIVISOR)
         self.__dict__.update(state)
 
     def pend(self, points):
@@ -402,7 +400,7 @@ class GPOptimizer(Optimizer):
         if n_told > _MAX_MODEL_POINTS:
             interval = max(interval, n_told // _REFIT_DIVISOR)
         if self._fitted_on < 0 or n_told - self._fitted_on >= interval:
-            restart = n_told - self._restarted_on >= max(1, n_told // self._restart_divisor)
+            restart = n_told - self._restarted_on >= max(1, n_told // _RESTART_DIVISOR)
             self.gp.fit(X, y, self.rng, restart=restart)
             self._fitted_on = n_told
             if restart:
