@@ -23,8 +23,12 @@ same seeds; results in ``benchmarks/results/asynchronous.{json,md}``.
 
 Worker utilisation = (sum of the CV fit and score times / workers) / wall
 time.  "Time to best" is when the search's final best candidate finished
-(a callback records each finish).  Nothing was tuned on these workloads:
-the asynchronous mode's one fit queued ahead was chosen before any run.
+(a callback records each finish).  Choices made after seeing these
+workloads' results (``sleep-threads``, ``BayesSearchCV``): one fit queued
+behind each worker's instead of one in all; the Gaussian process's
+proposals made cheaper (``refit_every``, then the acquisitions polished
+in one problem, ``polish_jointly``), each checked for quality on the test
+functions and scikit-learn tasks of ``benchmarks.run``, not here.
 """
 
 import argparse

@@ -96,6 +96,14 @@ def _bayes_restarting_at_every_point(problem, seed, n):
         _bayes._RESTART_DIVISOR = divisor
 
 
+def _bayes_polishing_jointly(problem, seed, n):
+    """The three acquisitions' best candidates polished in one L-BFGS-B
+    problem (the asynchronous mode's proposals), not one problem each."""
+    optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
+    optimizer.polish_jointly = True
+    return minimise(optimizer, problem, n)
+
+
 ALGORITHMS = {
     "tpe": (TPE, {
         "defaults": {},
@@ -133,6 +141,7 @@ ALGORITHMS = {
         "initial_point_generator=random": {"initial_point_generator": "random"},
         "skopt.Optimizer, gp_hedge (reference)": _skopt_values,
         "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
+        "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},

@@ -665,8 +665,13 @@ class BayesSearchCV(BaseModelSearchCV):
         # workers and fast fits: refit about as often as batches of one
         # candidate per free worker would (workers / splits), and only
         # condition on the new results in between.
+        # Polishing the three acquisitions' best candidates is most of a
+        # proposal: with several workers, polish them in one L-BFGS-B problem,
+        # not three (one worker waits for every proposal whichever way, and
+        # proposes as batches of one do).
         if isinstance(optimizer, GPOptimizer):
             optimizer.refit_every = max(1, n_workers // self.n_splits_)
+            optimizer.polish_jointly = n_workers > 1
 
 
 def _from_skopt_kwargs(kwargs):

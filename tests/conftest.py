@@ -12,6 +12,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sk_hpo.testing import FunctionEstimator
 
 
+@pytest.fixture(scope="module")
+def dask_client():
+    """A client of a ``LocalCluster`` of two single-threaded worker processes."""
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None)  # fmt: skip
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
 class RecordingClassifier(ClassifierMixin, BaseEstimator):
     """Predicts the majority class; records every fit and what it received.
 

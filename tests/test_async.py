@@ -427,19 +427,6 @@ def test_sigkill_loses_only_the_candidates_in_flight_and_resume_refits_none(
     assert len(keys) == 40
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    pytest.importorskip("distributed")
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)  # fmt: skip
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def test_asynchronous_search_on_a_dask_cluster(dask_client, iris):
     from distributed import get_task_stream
 
@@ -458,3 +445,61 @@ def test_asynchronous_search_on_a_dask_cluster(dask_client, iris):
     assert workers == set(dask_client.run(os.getpid))  # both workers fitted
     names = [task["key"] for task in tasks.data]
     assert sum("fit_and_score" in str(name) for name in names) == 10 * 3
+
+
+def test_after_the_first_candidates_each_proposal_knows_every_fit_finished_before_it():
+    from concurrent.futures import Future
+
+    from sk_hpo._async import Ticket, run_asynchronously
+
+    class Context:
+        base_estimator = SVC()
+        splits = ((None, None),)
+
+    class Pool:  # four workers; a fit finishes while each proposal is made
+        backend, n_workers, context = "threading", 4, Context()
+
+        def __init__(self):
+            self.futures = []
+
+        def submit(self, *args):
+            self.futures.append(Future())
+            return self.futures[-1]
+
+        def finish_one(self):
+            pending = [f for f in self.futures if not f.done()]
+            if pending:
+                pending[0].set_result({})
+
+        def wait(self, futures):
+            self.finish_one()
+            return [f for f in futures if f.done()]
+
+        close = staticmethod(lambda futures=(), wait=True: None)
+
+    class Run:
+        def __init__(self, pool):
+            self.pool, self.asked, self.told, self.calls = pool, 0, 0, []
+
+        def next_candidates(self, running, n):
+            finished = sum(f.done() for f in self.pool.futures)
+            self.calls.append((n, finished - self.told))
+            self.pool.finish_one()
+            if self.asked >= 20:
+                return []
+            n = min(n, 20 - self.asked)
+            self.asked += n
+            return [Ticket(self.asked - n + i, None, {}, {}, 1) for i in range(n)]
+
+        def finish(self, ticket):
+            self.told += 1
+            return False
+
+    pool = Pool()
+    run = Run(pool)
+    assert run_asynchronously(run, pool) is False
+    assert run.told == 20
+    # The places of every worker and its queued fit at once, then one at a
+    # time, each proposal made with every finished fit told.
+    assert run.calls[0] == (8, 0)
+    assert run.calls[1:13] == [(1, 0)] * 12

@@ -547,3 +547,36 @@ def test_short_searches_refit_the_gp_at_every_point():
         gp.tell([point], [problem(space.to_params(point))])
         fits.append(gp._fitted_on)
     assert fits[5:] == list(range(5, 15))
+
+
+def test_acquisitions_polished_jointly_reach_what_each_reaches_alone_in_fewer_predictions():
+    # The asynchronous mode polishes the three acquisitions' best candidates
+    # in one L-BFGS-B problem: about as far, with a fraction of the predictions.
+    for name in ("hartmann6", "levy10"):
+        problem = FUNCTIONS[name]
+        optimizer = GPOptimizer(SearchSpace(problem.search_space), 0)
+        minimise(optimizer, problem, 25)
+        best = optimizer._fit()
+        points = optimizer.space.sample(500, np.random.default_rng(1))
+        rows, starts = optimizer.encoding.encode(points), []
+        for acq in optimizer.hedge.names:
+            values = optimizer._acquire(acq, rows, best)
+            starts += [(acq, points[i], values[i]) for i in np.argsort(-values)[:5]]
+        reached, predictions = {}, {}
+        for jointly in (False, True):
+            optimizer.polish_jointly = jointly
+            calls = []
+            predict = optimizer.gp.predict
+            optimizer.gp.predict = lambda *a, **k: calls.append(1) or predict(*a, **k)
+            polished = optimizer._polish(starts, best)
+            del optimizer.gp.predict
+            predictions[jointly] = len(calls)
+            reached[jointly] = {
+                acq: max(value for (a, _, _), (value, _) in zip(starts, polished) if a == acq)
+                for acq in optimizer.hedge.names
+            }
+            for (_, _, start_value), (value, _) in zip(starts, polished):
+                assert value >= start_value
+        for acq in optimizer.hedge.names:
+            assert reached[True][acq] == pytest.approx(reached[False][acq], abs=0.05), (name, acq)
+        assert predictions[True] < 0.6 * predictions[False], (name, predictions)

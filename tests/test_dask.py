@@ -14,23 +14,6 @@ from sklearn.svm import SVC  # noqa: E402
 from sk_hpo import RandomSearchCV, Real  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    client = Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
 def test_search_on_dask_matches_local_search(dask_client):
     X, y = load_iris(return_X_y=True)
     space = {"C": Real(1e-2, 1e2, prior="log-uniform"), "kernel": ["rbf", "linear"]}
