@@ -162,6 +162,9 @@ def test_loky_backend_runs_the_fits_in_other_processes(iris):
                                random_state=0, n_initial_points=4).fit(X, y)  # fmt: skip
     assert len(search.cv_results_["params"]) == 8
     assert search.best_score_ > 0.95
+    # With several workers the GP polishes its acquisitions in one problem;
+    # with one, as batches of one do (test_one_worker_is_reproducible).
+    assert search.optimizer_.polish_jointly
 
 
 def test_a_stopper_stops_after_the_candidate_that_met_it(sleepy, iris):
