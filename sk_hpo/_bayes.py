@@ -496,9 +496,9 @@ class GPOptimizer(Optimizer):
         nominees = []
         for name, order in zip(names, orders):
             # This acquisition's polished points, branch after branch.
-            mine = [(value, point) for (n, start, _), (value, point) in zip(starts, polished)
+            mine = [(value, point) for (n, _, _), (value, point) in zip(starts, polished)
                     if n == name]  # fmt: skip
-            mine.sort(key=lambda item: item[1].branch)
+            mine.sort(key=lambda item: item[1].branch)  # ties broken as they always were
             nominees.append(self._nominee(mine, order, owners, xs_all, worth))
         if self.hedge is None:
             return nominees[0]
@@ -558,18 +558,13 @@ class GPOptimizer(Optimizer):
         that, made canonical, scores below its start is replaced by the start.
         """
         out = [None] * len(starts)
-        groups = {}
+        groups = {}  # (branch,) or (branch, acquisition) -> indices of starts
         for i, (name, point, _) in enumerate(starts):
-            key = (point.branch,) if self.polish_jointly else (name, point.branch)
+            key = (point.branch,) if self.polish_jointly else (point.branch, name)
             groups.setdefault(key, []).append(i)
-        if not self.polish_jointly:  # acquisition by acquisition, as asked
-            names = list(dict.fromkeys(name for name, _, _ in starts))
-            keys = sorted(groups, key=lambda key: (names.index(key[0]), key[1]))
-        else:
-            keys = sorted(groups)
-        for key in keys:
-            members = groups[key]
-            b = key[-1]
+        # The problems are independent and draw nothing at random: their order is free.
+        for key, members in groups.items():
+            b = key[0]
             names = [starts[i][0] for i in members]
             names = names[0] if len(set(names)) == 1 else names
             numeric = self.encoding.numeric[b]

@@ -496,8 +496,6 @@ def test_long_searches_fit_the_gp_to_a_bounded_set_that_keeps_the_best(monkeypat
 
 def test_hyperparameter_fit_restarts_every_n_over_50_points_from_100_on(monkeypatch):
     from sk_hpo import _gp
-    from sk_hpo._optimizer import RandomSampler
-    from sk_hpo.testing import FUNCTIONS
 
     problem = FUNCTIONS["branin"]
     space = SearchSpace(problem.search_space)
@@ -567,7 +565,8 @@ def test_acquisitions_polished_jointly_reach_what_each_reaches_alone_in_fewer_pr
             optimizer.polish_jointly = jointly
             calls = []
             predict = optimizer.gp.predict
-            optimizer.gp.predict = lambda *a, **k: calls.append(1) or predict(*a, **k)
+            optimizer.gp.predict = (lambda *a, calls=calls, predict=predict, **k:
+                                    calls.append(1) or predict(*a, **k))
             polished = optimizer._polish(starts, best)
             del optimizer.gp.predict
             predictions[jointly] = len(calls)
