@@ -30,7 +30,8 @@ same way for every method (train split, early stopping on the validation
 split, the run's seed) and scored on the test split.  Budgets: 20
 configurations for the full-resource searches; the multi-fidelity ones
 (``resource="epochs"``, 2 / 6 / 18 epochs, with and without
-``hyperband=True``) and KerasTuner's ``Hyperband`` (``max_epochs=18``,
+``hyperband=True``, promoted candidates continuing from their last rung)
+and KerasTuner's ``Hyperband`` (``max_epochs=18``,
 ``factor=3``, one iteration: 30 configurations and about 180 epochs,
 against about 200 for 20 full-resource configurations; two iterations, tried
 first, doubled that) start about as many as fill the same number of epochs.
@@ -294,10 +295,12 @@ def _our_run(method, network, seed, task, n_trials):
         cls = TPESearchCV
         del space["epochs"]
         net.set_params(epochs=MAX_EPOCHS)
-        # 5 brackets of 9 started candidates at 2 / 6 / 18 epochs: 270 epochs
-        # without early stopping, as 20 full-resource candidates at 5-20 epochs.
+        # 6 brackets of 9 started candidates at 2 / 6 / 18 epochs, promoted
+        # candidates continuing (9 x 2 + 3 x 4 + 1 x 12 = 42 epochs a bracket):
+        # 252 epochs without early stopping, as 20 full-resource candidates at
+        # 5-20 epochs (250).  Before continuation: 5 brackets of 54 epochs.
         kwargs.update(resource="epochs", min_resources=2, factor=3,
-                      n_iter=max(9, 9 * round(45 / 9 * n_trials / N_TRIALS)),
+                      n_iter=max(9, 9 * round(54 / 9 * n_trials / N_TRIALS)),
                       hyperband=name == "TPESearchCV(hyperband)")  # fmt: skip
     else:
         cls = {"TPESearchCV": TPESearchCV, "BayesSearchCV": BayesSearchCV,
@@ -411,7 +414,8 @@ def render(raw, out):
         "",
         f"{raw['date']}, {raw['machine']}, `{raw['command']}`; {raw['versions']}.",
         *[f"Rerun {m['date']}, their runs replacing the earlier ones: {', '.join(m['methods'])} "
-          f"on {', '.join(m['networks'])} (`{m['command']}`, {m['seconds']:.0f} s)."
+          f"on {', '.join(m['networks'])}, seeds {m.get('seeds', raw['seeds'])} "
+          f"(`{m['command']}`, {m['seconds']:.0f} s)."
           for m in raw.get("merged", [])],
         "",
         "Noisy one-pixel-shifted digits (2400 training, 900 validation, 894 test images; see "
@@ -478,7 +482,9 @@ def main(argv=None):
     from .run import _versions, command_line
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds are first-seed, first-seed + 1, ... (with --merge: more seeds)")
     parser.add_argument("--n-trials", type=int, default=N_TRIALS,
                         help="configurations of the full-resource searches (smaller: a smoke test)")
     parser.add_argument("--methods", nargs="*", default=METHODS)
@@ -497,12 +503,12 @@ def main(argv=None):
     unknown = sorted(set(args.methods) - set(METHODS + OPTIONAL))
     if unknown:
         parser.error(f"unknown method(s) {unknown}; known: {METHODS + OPTIONAL}")
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     started = time.perf_counter()
     jobs = [delayed(one_run)(m, n, s, args.n_trials) for n in args.networks for s in seeds for m in args.methods]
     runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
     if args.merge:
-        return _merge(args, runs, started, argv)
+        return _merge(args, runs, seeds, started, argv)
     budgets = {}
     for network in args.networks:
         walls = [r["wall"] for r in runs
@@ -525,7 +531,7 @@ def main(argv=None):
     print(render(raw, args.out))
 
 
-def _merge(args, runs, started, argv):
+def _merge(args, runs, seeds, started, argv):
     """Score ``runs`` with the budgets of the results file ``args.merge`` and put them in it."""
     from .run import command_line
 
@@ -538,8 +544,10 @@ def _merge(args, runs, started, argv):
     replaced = {(r["method"], r["network"], r["seed"]) for r in new}
     raw["runs"] = [r for r in raw["runs"]
                    if (r["method"], r["network"], r["seed"]) not in replaced] + new  # fmt: skip
+    raw["seeds"] = sorted(set(raw["seeds"]) | set(seeds))
     raw.setdefault("merged", []).append({
         "date": time.strftime("%Y-%m-%d"), "methods": args.methods, "networks": args.networks,
+        "seeds": seeds,
         "command": command_line("benchmarks.keras_tuner", argv),
         "seconds": time.perf_counter() - started,
     })  # fmt: skip
@@ -566,4 +574,11 @@ def _kt_version():
 
 
 if __name__ == "__main__":
-    main()
+    # Run as the importable module, not as ``__main__``: joblib's workers then
+    # import this module's functions, and a network pickled between rungs
+    # (continuation) finds the same ``EpochCounter`` and counts into the
+    # worker's ``_EPOCHS`` (cloudpickle copies classes of ``__main__`` with
+    # their own globals, which lost the epochs of continued rungs).
+    from benchmarks.keras_tuner import main as _main
+
+    _main()
