@@ -23,8 +23,8 @@ well-suited to parallelize optimization"; Optuna's parallel trials):
   first written) cost as many proposals and made the first free worker
   wait for all of them.  Measured alone, this left the utilisation where
   it was (a Gaussian process with 8 threads: 0.85 on 10 seeds); what
-  raised it to 0.90 was cheaper proposals (``BayesSearchCV``'s
-  ``_configure_workers``);
+  raised it to 0.93 was cheaper proposals (``BayesSearchCV``'s
+  ``_configure_workers``; ``benchmarks/results/asynchronous.md``);
 - a candidate is told to the algorithm, stored, shown by the progress bar
   and passed to the callbacks as soon as its last split finishes, so
   ``cv_results_`` rows come in completion order;
