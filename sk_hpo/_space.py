@@ -146,6 +146,20 @@ class _Range(Dimension):
     __hash__ = None
 
 
+def _float_key(value):
+    """The key of a real value: the value to 12 significant digits.
+
+    Decoding a unit coordinate and encoding the value again (``exp`` after
+    ``log``, a CDF after its inverse) can move a real value by an ulp, and
+    by how much depends on the CPU and the numpy build (seen with AVX-512
+    paths).  A parameter dict read back from storage or given to
+    ``to_point`` must still name the candidate it came from, so the key
+    forgets the last digits; two values that close are the same candidate
+    to any estimator.
+    """
+    return float(f"{float(value):.12g}")
+
+
 class Real(_Range):
     """A real-valued dimension on ``[low, high]``.
 
@@ -174,6 +188,9 @@ class Real(_Range):
 
     def from_unit(self, unit):
         return np.clip(self._decode(unit), self.low, self.high)
+
+    def value_key(self, value):
+        return _float_key(value)
 
 
 class Integer(_Range):
@@ -389,6 +406,9 @@ class Distribution(Dimension):
     def from_unit(self, unit):
         unit = np.clip(np.asarray(unit, dtype=float), self._EPS, 1 - self._EPS)
         return np.asarray(self.distribution.ppf(unit), dtype=float)
+
+    def value_key(self, value):
+        return _float_key(value)
 
     def __repr__(self):
         dist = self.distribution

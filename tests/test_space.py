@@ -141,6 +141,31 @@ def test_search_space_branches_round_trip():
         assert space.to_params(again)["clf"] is params["clf"]
 
 
+@pytest.mark.parametrize(
+    "dimension",
+    [
+        Real(1e-2, 1e2, "log-uniform"),
+        Real(1e-6, 1.0, "log-uniform"),
+        Real(-3.0, 7.0),
+        Distribution(stats.norm(1.0, 2.0)),
+    ],
+    ids=repr,
+)
+def test_real_values_read_back_a_few_ulps_off_name_the_same_candidate(dimension):
+    # exp(log(v)) and ppf(cdf(v)) can move v by an ulp, by how much depending
+    # on the CPU and numpy build; a dict read back must name its candidate.
+    space = SearchSpace({"v": dimension})
+    points = space.sample(500, np.random.default_rng(0))
+    for point in points:
+        value = space.to_params(point)["v"]
+        for nearby in (value, np.nextafter(value, np.inf), np.nextafter(value, -np.inf)):
+            again = space.to_point({"v": float(nearby)})
+            assert space.key(again) == space.key(point), (value, nearby)
+    # while values that differ in the 10th digit stay different candidates
+    value = space.to_params(points[0])["v"]
+    assert space.key(space.to_point({"v": value * (1 + 1e-9)})) != space.key(points[0])
+
+
 def test_search_space_size_and_native_values():
     space = SearchSpace({"a": Integer(1, 3), "b": ["x", "y"]})
     assert space.size == 6
