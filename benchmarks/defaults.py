@@ -12,7 +12,11 @@ same algorithm as reference.  Results:
 ``<algorithm>_defaults-<largest budget>.md`` for other budgets: the long
 searches' check is ``python -m benchmarks.defaults bayes --budgets 100 150
 200 300 --seeds 5 --variants "defaults (acq_func=gp_hedge, clip=10)"
-"hyperparameter fit restarted at every point"``.
+"hyperparameter fit restarted at every point"``; the GP's length-scale
+prior, ``python -m benchmarks.defaults bayes --seeds 120 --variants
+"defaults (acq_func=gp_hedge, clip=10)" "length_prior=dimension-scaled
+(before 2026-12-04)" --name bayes_prior``.  Each table is followed by every
+variant's difference from the first, paired by seed, with its interval.
 """
 
 import argparse
@@ -96,6 +100,14 @@ def _bayes_restarting_at_every_point(problem, seed, n):
         _bayes._RESTART_DIVISOR = divisor
 
 
+def _bayes_dimension_scaled_prior(problem, seed, n):
+    """The GP's length-scale prior before 2026-12-04: the dimension-scaled
+    log-normal of Hvarfner et al. (2024), median 10 in six dimensions."""
+    optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
+    optimizer.gp.length_prior = "dimension-scaled"
+    return minimise(optimizer, problem, n)
+
+
 def _bayes_polishing_jointly(problem, seed, n):
     """The three acquisitions' best candidates polished in one L-BFGS-B
     problem (the asynchronous mode's proposals), not one problem each."""
@@ -142,6 +154,7 @@ ALGORITHMS = {
         "skopt.Optimizer, gp_hedge (reference)": _skopt_values,
         "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
+        "length_prior=dimension-scaled (before 2026-12-04)": _bayes_dimension_scaled_prior,
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},
@@ -174,6 +187,30 @@ def _regrets(algorithm, function, variant, seed, budgets=BUDGETS):
     return [max(best[b - 1] - problem.optimum, 1e-12) for b in budgets]
 
 
+def _paired_differences(regrets, functions, variants, seeds, b, resamples=2000):
+    """Table lines: each variant minus the first (the defaults), paired by
+    seed, with a 95% bootstrap interval over the seeds."""
+    lines = [
+        f"\nEach variant minus `{variants[0]}`, paired by seed (negative: the variant "
+        "is better), with a 95% interval from resampling the seeds:\n",
+        "| variant | " + " | ".join(functions) + " |",
+        "|---" * (len(functions) + 1) + "|",
+    ]
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, seeds, size=(resamples, seeds))
+    for variant in variants[1:]:
+        cells = []
+        for f in functions:
+            diff = np.array([
+                np.log10(regrets[(f, variant, s)][b]) - np.log10(regrets[(f, variants[0], s)][b])
+                for s in range(seeds)
+            ])
+            low, high = np.percentile(diff[picks].mean(axis=1), [2.5, 97.5])
+            cells.append(f"{diff.mean():+.2f} [{low:+.2f}, {high:+.2f}]")
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("algorithm", choices=sorted(ALGORITHMS))
@@ -184,6 +221,8 @@ def main(argv=None):
                         help="evaluations at which regret is reported (default: 30 60); "
                         "other budgets write <algorithm>_defaults-<largest>.md")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--name", default=None,
+                        help="results file name without .md (default: <algorithm>_defaults)")
     args = parser.parse_args(argv)
     budgets = tuple(sorted(args.budgets))
     seeds = args.seeds or (10 if args.algorithm == "bayes" else 30)
@@ -209,11 +248,13 @@ def main(argv=None):
             ]
             cells = " | ".join(f"{v:.3f}" for v in row)
             lines.append(f"| {variant} | {cells} | **{np.mean(row):.3f}** |")
+        lines += _paired_differences(regrets, functions, variants, seeds, b)
     lines.append(f"\n({time.perf_counter() - start:.0f} s)\n")
     text = "\n".join(lines)
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if budgets == BUDGETS else f"-{max(budgets)}"
-    (args.out / f"{args.algorithm}_defaults{suffix}.md").write_text(text)
+    name = args.name or f"{args.algorithm}_defaults{suffix}"
+    (args.out / f"{name}.md").write_text(text)
     print(text)
 
 

@@ -641,6 +641,12 @@ class GPOptimizer(Optimizer):
         return self._canonical_rows(b, xs)
 
     def _canonical_rows(self, b, xs):
-        for j, dim in enumerate(self.space.branches[b].dimensions):
+        branch = self.space.branches[b]
+        for j, dim in enumerate(branch.dimensions):
             xs[:, j] = dim.canonical_unit(xs[:, j])
+        if branch.conditional:
+            # An absent layer's coordinate is not data to the model (its
+            # encoding is zero): set to the middle, as ``to_point`` does, so
+            # that no proposal depends on it, polishing's steps included.
+            xs[~branch.active(xs)] = 0.5
         return xs

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.run import peer_difference, pool
+from benchmarks.run import peer_difference, pool, replace
 
 
 def test_peer_difference_cannot_separate_draws_of_one_distribution():
@@ -70,6 +70,34 @@ def test_pool_side_by_side_refuses_a_baseline_that_differs():
     later["quality"][0]["scores"] = [1.0]
     with pytest.raises(ValueError, match="RandomizedSearchCV on branin, seed 0, has different"):
         pool([_results([0, 1], ["RandomizedSearchCV", "a"]), later], "cmd")
+
+
+def test_pool_side_by_side_takes_another_machines_last_bits_and_non_best_scores():
+    first = _results([0, 1], ["RandomizedSearchCV", "a"])
+    later = _results([0, 1], ["RandomizedSearchCV", "peer"])
+    for raw, scores in ((first, [0.5, 0.9, 0.7]), (later, [0.5 + 1e-16, 0.9, 0.6])):
+        for run in raw["quality"]:
+            run["scores"] = scores
+    assert pool([first, later], "cmd")["methods"] == ["RandomizedSearchCV", "a", "peer"]
+    later["quality"][0]["scores"] = [0.5, 0.91, 0.6]  # the best so far moved by 1e-2
+    with pytest.raises(ValueError, match="has different scores"):
+        pool([first, later], "cmd")
+
+
+def test_replace_takes_a_rerun_method_from_the_first_results_only():
+    rerun = _results([0, 1], ["RandomizedSearchCV", "ours"])
+    earlier = _results([0, 1], ["RandomizedSearchCV", "ours", "peer"])
+    for run in earlier["quality"]:
+        if run["method"] == "ours":
+            run["scores"] = [1.0]
+    with pytest.raises(ValueError, match="ours on branin, seed 0, has different"):
+        pool([rerun, earlier], "cmd")
+    raw = pool(replace([rerun, earlier], ["ours"]), "cmd")
+    assert raw["methods"] == ["RandomizedSearchCV", "ours", "peer"]
+    assert [r["scores"] for r in raw["quality"] if r["method"] == "ours"] == [[0.0], [0.0]]
+    assert earlier["methods"] == ["RandomizedSearchCV", "ours", "peer"]  # not modified
+    with pytest.raises(ValueError, match="--replace missing: the first results did not run it"):
+        replace([rerun, earlier], ["missing"])
 
 
 def test_time_per_suggestion_is_measured_where_the_search_is_not_since_its_start():
