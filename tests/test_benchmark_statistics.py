@@ -239,3 +239,63 @@ def test_the_keras_epochs_set_the_full_resource_and_name_the_results(monkeypatch
     assert {args[3:] for args in runs} == {(20, 27, 27, "auto")}
     assert (tmp_path / "multi_fidelity-epochs27.md").exists()
     assert "Resource `net__epochs` from 3 to 27" in (tmp_path / "multi_fidelity-epochs27.md").read_text()
+
+
+_FAKE_HEBO = '''
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if "space" in message:
+        space, told = message["space"], 0
+        reply = {"ready": True}
+    elif "ask" in message:
+        # One fixed point of each type: the middle, the lower bound, category "1".
+        reply = {"params": {p["name"]: "1" if p["type"] == "cat" else
+                            {"num": (p["lb"] + p["ub"]) / 2, "pow": p["lb"], "int": p["lb"],
+                             "pow_int": p["ub"]}[p["type"]] for p in space}}
+    else:
+        assert set(message["tell"]) == {p["name"] for p in space}
+        told += 1
+        reply = {"told": told}
+    print(json.dumps(reply), flush=True)
+'''
+
+
+def test_hebo_runs_in_its_own_environment_through_the_worker(monkeypatch, tmp_path):
+    import sys
+
+    from benchmarks import methods as M
+    from benchmarks.tasks import get_tasks
+
+    task = get_tasks(["mixed"])[0]
+    monkeypatch.delenv(M.HEBO_PYTHON, raising=False)
+    with pytest.raises(M.Unavailable, match="SK_HPO_HEBO_PYTHON"):
+        M.run("hebo.HEBO", task, 3, 0)
+    # The protocol, with a stand-in for HEBO that answers one fixed point.
+    worker = tmp_path / "fake_hebo.py"
+    worker.write_text(_FAKE_HEBO)
+    monkeypatch.setattr(M, "HEBO_WORKER", worker)
+    monkeypatch.setenv(M.HEBO_PYTHON, sys.executable)
+    asked = []
+    score = M._cross_validated
+
+    def recording(task, X, y):
+        inner, spent = score(task, X, y)
+        return (lambda params: asked.append(params) or inner(params)), spent
+
+    monkeypatch.setattr(M, "_cross_validated", recording)
+    out = M.run("hebo.HEBO", task, 3, 0)
+    assert len(out["scores"]) == 3 and np.isfinite(out["scores"]).all()
+    expected = {}
+    for name, dim in task.search_space.items():
+        if hasattr(dim, "categories"):
+            expected[name] = list(dim.categories)[1]
+        elif dim.prior == "log-uniform":
+            expected[name] = dim.high if type(dim).__name__ == "Integer" else dim.low
+        elif type(dim).__name__ == "Integer":
+            expected[name] = dim.low
+        else:
+            expected[name] = (dim.low + dim.high) / 2
+    assert asked[0] == expected
+    assert all(type(asked[0][n]) is int for n, d in task.search_space.items()
+               if type(d).__name__ == "Integer")  # fmt: skip
