@@ -346,15 +346,25 @@ def run_hebo(task, n_iter, seed, n_jobs=1, n_points=1):
     score, spent = _cross_validated(task, X, y)
     scores = []
     start = time.perf_counter()
-    with subprocess.Popen([python, str(HEBO_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True) as process:  # fmt: skip
+    # The worker's stderr (HEBO's own messages, or its traceback) goes to a
+    # file: read only if the worker stops, it cannot fill a pipe meanwhile.
+    with tempfile.TemporaryFile(mode="w+") as errors, subprocess.Popen(
+        [python, str(HEBO_WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=errors, text=True,
+    ) as process:  # fmt: skip
 
         def call(message):
-            process.stdin.write(json.dumps(message) + "\n")
-            process.stdin.flush()
+            try:
+                process.stdin.write(json.dumps(message) + "\n")
+                process.stdin.flush()
+            except BrokenPipeError:
+                pass  # stopped: said below
             line = process.stdout.readline()
             if not line:
-                raise RuntimeError(f"HEBO's worker ({python}) stopped")
+                process.wait()
+                errors.seek(0)
+                tail = errors.read()[-1500:]
+                raise RuntimeError(f"HEBO's worker ({python}) stopped:\n{tail}")
             return json.loads(line)
 
         try:

@@ -299,3 +299,8 @@ def test_hebo_runs_in_its_own_environment_through_the_worker(monkeypatch, tmp_pa
     assert asked[0] == expected
     assert all(type(asked[0][n]) is int for n, d in task.search_space.items()
                if type(d).__name__ == "Integer")  # fmt: skip
+    # A worker that fails (HEBO missing from its environment, say) is named
+    # with its own error.
+    worker.write_text("import hebo_not_installed_here\n")
+    with pytest.raises(RuntimeError, match="(?s)stopped.*hebo_not_installed_here"):
+        M.run("hebo.HEBO", task, 3, 0)
