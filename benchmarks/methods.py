@@ -197,6 +197,20 @@ def _cross_validated(task, X, y):
     return score, spent
 
 
+def _decoded(task, categories, suggested):
+    """A peer's suggestion as our parameters: a categorical given by its
+    position (``categories``: name -> values) as its value, an integer as an
+    ``int``."""
+    params = {}
+    for name, value in suggested.items():
+        if name in categories:
+            value = categories[name][int(value)]
+        elif isinstance(task.search_space[name], Integer):
+            value = int(round(value))
+        params[name] = value
+    return params
+
+
 def run_hyperopt(task, n_iter, seed, n_jobs=1, n_points=1):
     """hyperopt's TPE (``fmin(algo=tpe.suggest)``), the original TPE, sequential."""
     try:
@@ -278,14 +292,7 @@ def run_smac(task, n_iter, seed, n_jobs=1, n_points=1):
     scores = []
 
     def train(config, seed=0):
-        params = {}
-        for name, value in dict(config).items():
-            if name in categories:
-                value = categories[name][int(value)]
-            elif isinstance(task.search_space[name], Integer):
-                value = int(value)
-            params[name] = value
-        value = score(params)
+        value = score(_decoded(task, categories, dict(config)))
         scores.append(value)
         if not np.isfinite(value):
             raise ValueError("the fit failed")  # SMAC records a crash
@@ -371,16 +378,7 @@ def run_hebo(task, n_iter, seed, n_jobs=1, n_points=1):
             call({"space": list(space.values()), "seed": seed, "n_initial": HEBO_INITIAL})
             for _ in range(n_iter):
                 suggestion = call({"ask": True})["params"]
-                params = {}
-                for name, value in suggestion.items():
-                    if name in categories:
-                        value = categories[name][int(value)]
-                    elif isinstance(task.search_space[name], Integer):
-                        value = int(round(value))
-                    else:
-                        value = float(value)
-                    params[name] = value
-                value = score(params)
+                value = score(_decoded(task, categories, suggestion))
                 scores.append(value)
                 call({"tell": suggestion, "loss": -value if np.isfinite(value) else None})
         finally:

@@ -42,7 +42,7 @@ tried first and lost 3.5 normalised points on scikit-learn tasks.
 
 Long searches: from 100 told points on, a refit of the hyperparameters
 starts only from the previous fit's values, and every ``n // 50`` new
-points also from the prior's centre and a random start (three L-BFGS-B
+points also from the default start and a random start (three L-BFGS-B
 runs, the last two about three times as long as the first); Optuna's
 ``GPSampler`` always starts only from its previous fit.  On the five test
 functions (5 seeds) this measured level with restarting at every point:
@@ -74,7 +74,7 @@ from threadpoolctl import ThreadpoolController
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
 from ._gp import GaussianProcess, matern52
 from ._optimizer import INITIAL_POINT_GENERATORS, Optimizer, initial_design
-from ._search_space import Point
+from ._search_space import INACTIVE_UNIT, Point
 
 ACQ_FUNCS = ACQUISITIONS + ("gp_hedge", "auto")
 # Perturbation scales of the local candidates, on the unit interval.
@@ -93,7 +93,7 @@ _RESOLUTION = 0.3
 _MAX_MODEL_POINTS = 300
 _REFIT_DIVISOR = 50
 # A refit of the hyperparameters starts from the previous fit's values, and
-# also from the prior's centre and a random restart (three L-BFGS-B runs, the
+# also from the default start and a random restart (three L-BFGS-B runs, the
 # last two three times as long as the first) only every
 # ``n_told // _RESTART_DIVISOR`` new points: at every point below 100.
 _RESTART_DIVISOR = 50
@@ -283,8 +283,8 @@ class GPOptimizer(Optimizer):
         Best candidates polished by L-BFGS-B.
     n_restarts : int, default=1
         Random restarts of the GP's hyperparameter fit (beyond the warm
-        start from the previous fit and the prior's centre).  From 100
-        told points on, the prior's centre and the restarts are tried every
+        start from the previous fit and the default start).  From 100
+        told points on, the default start and the restarts are tried every
         ``n // 50`` points, the warm start alone in between.
     warping : {"power", "copula", "log"}, default="power"
         How losses are transformed for the GP (see ``warp_losses``).
@@ -646,7 +646,7 @@ class GPOptimizer(Optimizer):
             xs[:, j] = dim.canonical_unit(xs[:, j])
         if branch.conditional:
             # An absent layer's coordinate is not data to the model (its
-            # encoding is zero): set to the middle, as ``to_point`` does, so
-            # that no proposal depends on it, polishing's steps included.
-            xs[~branch.active(xs)] = 0.5
+            # encoding is zero): set as ``to_point`` sets it, so that no
+            # proposal depends on it, polishing's steps included.
+            xs[~branch.active(xs)] = INACTIVE_UNIT
         return xs

@@ -38,6 +38,12 @@ def split_layer_name(name):
     return None if match is None else (match.group(1), int(match.group(2)))
 
 
+
+# The unit coordinate given to a parameter its point leaves inactive (an
+# absent layer's units): any value would do, the searches' models ignore it;
+# one value, so that nothing downstream depends on it.
+INACTIVE_UNIT = 0.5
+
 class PerLayer:
     """One parameter per layer, for the layers each candidate has.
 
@@ -227,7 +233,7 @@ class SearchSpace:
             x = []
             for name, dim in zip(branch.names, branch.dimensions):
                 if name not in params:
-                    x.append(0.5)  # inactive, if the parents agree (below)
+                    x.append(INACTIVE_UNIT)  # inactive, if the parents agree (below)
                     continue
                 problem = _membership_problem(dim, params[name])
                 if problem:

@@ -266,6 +266,7 @@ def test_hebo_runs_in_its_own_environment_through_the_worker(monkeypatch, tmp_pa
 
     from benchmarks import methods as M
     from benchmarks.tasks import get_tasks
+    from sk_hpo import Categorical, Integer
 
     task = get_tasks(["mixed"])[0]
     monkeypatch.delenv(M.HEBO_PYTHON, raising=False)
@@ -288,17 +289,17 @@ def test_hebo_runs_in_its_own_environment_through_the_worker(monkeypatch, tmp_pa
     assert len(out["scores"]) == 3 and np.isfinite(out["scores"]).all()
     expected = {}
     for name, dim in task.search_space.items():
-        if hasattr(dim, "categories"):
+        if isinstance(dim, Categorical):
             expected[name] = list(dim.categories)[1]
         elif dim.prior == "log-uniform":
-            expected[name] = dim.high if type(dim).__name__ == "Integer" else dim.low
-        elif type(dim).__name__ == "Integer":
+            expected[name] = dim.high if isinstance(dim, Integer) else dim.low
+        elif isinstance(dim, Integer):
             expected[name] = dim.low
         else:
             expected[name] = (dim.low + dim.high) / 2
     assert asked[0] == expected
     assert all(type(asked[0][n]) is int for n, d in task.search_space.items()
-               if type(d).__name__ == "Integer")  # fmt: skip
+               if isinstance(d, Integer))  # fmt: skip
     # A worker that fails (HEBO missing from its environment, say) is named
     # with its own error.
     worker.write_text("import hebo_not_installed_here\n")
