@@ -35,7 +35,10 @@ and KerasTuner's ``Hyperband`` (``max_epochs=18``,
 ``factor=3``, one iteration: 30 configurations and about 180 epochs,
 against about 200 for 20 full-resource configurations; two iterations, tried
 first, doubled that) start about as many as fill the same number of epochs.
-Runs go two at a time, one TensorFlow thread each.
+Runs go two at a time, one TensorFlow thread each.  The wall-time budgets
+are fractions of KerasTuner ``RandomSearch``'s mean wall time in the same
+run; seeds added later with ``--merge`` get those of their own run, since
+the machine's speed varies between sessions.
 
 Needs the ``keras`` and ``bench`` extras (``keras-tuner`` and
 ``tensorboard``).  Results: ``benchmarks/results/keras_tuner.{md,json}``.
@@ -413,7 +416,8 @@ def render(raw, out):
         "# Our searches against KerasTuner on its own job",
         "",
         f"{raw['date']}, {raw['machine']}, `{raw['command']}`; {raw['versions']}.",
-        *[f"Rerun {m['date']}, their runs replacing the earlier ones: {', '.join(m['methods'])} "
+        *[f"Merged {m['date']} (a run replaces one of the same method, network and seed): "
+          f"{', '.join(m['methods'])} "
           f"on {', '.join(m['networks'])}, seeds {m.get('seeds', raw['seeds'])} "
           f"(`{m['command']}`, {m['seconds']:.0f} s)."
           for m in raw.get("merged", [])],
@@ -428,7 +432,23 @@ def render(raw, out):
     for network in raw["networks"]:
         budgets = raw["budgets"][network]
         lines += ["", f"## {network} network", ""]
-        head = ("| method | " + " | ".join(f"test acc. at {label} ({t:.0f} s)" for label, t in budgets)
+        # Seeds merged from another run of the machine have budgets of their own.
+        groups = {}
+        for seed in raw["seeds"]:
+            groups.setdefault(tuple(t for _, t in seed_budgets(raw, network, seed)), []).append(seed)
+        if len(groups) > 1:
+            lines += ["Budgets in seconds by seeds, each the same fractions of that run's "
+                      "RandomSearch (the machine's speed differed between the runs): "
+                      + "; ".join(f"seeds {', '.join(map(str, s))}: "
+                                  + " / ".join(f"{t:.0f}" for t in times) + " s"
+                                  for times, s in groups.items()) + ". The wall-time column "
+                      "averages over them.", ""]  # fmt: skip
+        ran = sorted({r["seed"] for r in runs if r["network"] == network})
+        if ran != sorted(raw["seeds"]):
+            lines += [f"Seeds run on this network: {ran}.", ""]
+        head = ("| method | " + " | ".join(
+            f"test acc. at {label}" + (f" ({t:.0f} s)" if len(groups) == 1 else "")
+            for label, t in budgets)
                 + " | test acc. at end | wall s | epochs trained | configurations | best validation |")  # fmt: skip
         lines += [head, "|---" * (len(budgets) + 6) + "|"]
         for method in methods:
@@ -509,12 +529,7 @@ def main(argv=None):
     runs = Parallel(n_jobs=args.n_jobs, verbose=5)(jobs)
     if args.merge:
         return _merge(args, runs, seeds, started, argv)
-    budgets = {}
-    for network in args.networks:
-        walls = [r["wall"] for r in runs
-                 if r["network"] == network and r["method"] == "kt.RandomSearch" and "wall" in r]  # fmt: skip
-        reference = np.mean(walls) if walls else max(r.get("wall", 0) for r in runs)
-        budgets[network] = [(f"{f:g}x", f * reference) for f in TIME_FRACTIONS]
+    budgets = _budgets(runs, args.networks)
     scored = Parallel(n_jobs=args.n_jobs)(
         delayed(_score_group)([r for r in runs if (r["network"], r["seed"]) == key], budgets)
         for key in sorted({(r["network"], r["seed"]) for r in runs}))  # fmt: skip
@@ -531,14 +546,51 @@ def main(argv=None):
     print(render(raw, args.out))
 
 
+def _budgets(runs, networks):
+    """Wall-time budgets per network: ``TIME_FRACTIONS`` of KerasTuner
+    RandomSearch's mean wall time in ``runs``."""
+    budgets = {}
+    for network in networks:
+        walls = [r["wall"] for r in runs
+                 if r["network"] == network and r["method"] == "kt.RandomSearch" and "wall" in r]  # fmt: skip
+        reference = np.mean(walls) if walls else max(r.get("wall", 0) for r in runs)
+        budgets[network] = [(f"{f:g}x", f * reference) for f in TIME_FRACTIONS]
+    return budgets
+
+
+def seed_budgets(raw, network, seed):
+    """The budgets a seed's runs were scored with: the file's, or, for seeds
+    merged in from another run of the machine, that run's own."""
+    own = raw.get("seed_budgets", {}).get(network, {}).get(str(seed))
+    return [tuple(b) for b in (own or raw["budgets"][network])]
+
+
 def _merge(args, runs, seeds, started, argv):
-    """Score ``runs`` with the budgets of the results file ``args.merge`` and put them in it."""
+    """Score ``runs`` and put them in the results file ``args.merge``.
+
+    Seeds new to the file, rerun with KerasTuner's RandomSearch, get budgets
+    of their own, the same fractions of that RandomSearch's mean wall time:
+    the machine's speed varies between sessions (1.9 times between
+    2026-12-04 and 2026-12-06), and a budget in seconds would then not be
+    the same share of a search for them.  Other runs take their seed's
+    budgets.
+    """
     from .run import command_line
 
     raw = json.loads(args.merge.read_text())
-    budgets = {network: [tuple(b) for b in raw["budgets"][network]] for network in args.networks}
+    known = {(r["network"], r["seed"]) for r in raw["runs"]}
+    own = _budgets(runs, args.networks) if "kt.RandomSearch" in args.methods else {}
+    budgets = {}
+    for network in args.networks:
+        for seed in seeds:
+            if network in own and (network, seed) not in known:
+                budgets[network, seed] = own[network]
+                raw.setdefault("seed_budgets", {}).setdefault(network, {})[str(seed)] = own[network]
+            else:
+                budgets[network, seed] = seed_budgets(raw, network, seed)
     scored = Parallel(n_jobs=args.n_jobs)(
-        delayed(_score_group)([r for r in runs if (r["network"], r["seed"]) == key], budgets)
+        delayed(_score_group)([r for r in runs if (r["network"], r["seed"]) == key],
+                              {key[0]: budgets[key]})
         for key in sorted({(r["network"], r["seed"]) for r in runs}))  # fmt: skip
     new = [r for group in scored for r in group]
     replaced = {(r["method"], r["network"], r["seed"]) for r in new}

@@ -434,7 +434,9 @@ def main(argv=None):
                         help="seeds start here (default 0): check a tuned default on seeds "
                         "other than the reported ones; results go to <mode>-seedsA-B.*")
     parser.add_argument("--n-jobs", type=int, default=2, help="runs in parallel")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: benchmarks/results; with --render: the first "
+                        "results' directory")
     parser.add_argument("--render", type=Path, nargs="+", default=None, metavar="JSON",
                         help="measure nothing: rewrite the tables and plot of a results JSON; "
                         "of several, pool their quality suites: of different seeds into "
@@ -443,27 +445,37 @@ def main(argv=None):
     parser.add_argument("--replace", nargs="+", default=(), metavar="METHOD",
                         help="with --render: take METHOD from the first results only and "
                         "leave it out of the others (a method rerun after a change)")
+    parser.add_argument("--keep-seeds", type=int, nargs="+", default=None, metavar="SEED",
+                        help="with --render: only these seeds of every results file (to put "
+                        "a method run on fewer seeds beside the others)")
     args = parser.parse_args(argv)
+    if args.keep_seeds and not args.render:
+        parser.error("--keep-seeds needs --render")
     if args.replace and not (args.render and len(args.render) > 1):
         parser.error("--replace needs --render with several results")
     if args.first_seed < 0:
         parser.error(f"--first-seed must be >= 0, got {args.first_seed}")
     if args.render:
         raws = [json.loads(path.read_text()) for path in args.render]
+        out = args.out or args.render[0].parent
         try:
+            if args.keep_seeds:
+                raws = keep_seeds(raws, args.keep_seeds)
             raws = replace(raws, args.replace)
         except ValueError as exc:
             parser.error(str(exc))
-        if len(raws) > 1:
+        if len(raws) > 1 or args.keep_seeds:
             try:
                 raw = pool(raws, command_line("benchmarks.run", argv))
             except ValueError as exc:
                 parser.error(str(exc))
-            (args.render[0].parent / f"{raw['mode']}.json").write_text(json.dumps(raw, indent=1))
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{raw['mode']}.json").write_text(json.dumps(raw, indent=1))
         else:
             raw = raws[0]
-        print(render(raw, args.render[0].parent))
+        print(render(raw, out))
         return 0
+    args.out = args.out or RESULTS
 
     quick = args.quick
     separate = {"keras": "keras_search", "multi-fidelity": "multi_fidelity"}
@@ -572,6 +584,21 @@ def pool(raws, command):
         "budgets": budgets, "tasks": tasks, "methods": methods, "quality": quality,
         "seconds": {"quality and overhead": seconds, "total": seconds},
     }
+
+
+def keep_seeds(raws, seeds):
+    """``raws`` with only the quality runs of ``seeds``, which each must hold."""
+    kept = []
+    for i, raw in enumerate(raws):
+        missing = sorted(set(seeds) - set(raw["seeds"]))
+        if missing:
+            raise ValueError(f"--keep-seeds: results {i + 1} has no seed {missing[0]}")
+        if "quality" not in raw:
+            raise ValueError(f"--keep-seeds: results {i + 1} has no quality suite")
+        mode = f"{raw['mode'].split('-seeds')[0]}-seeds{min(seeds)}-{max(seeds)}"
+        kept.append({**raw, "seeds": sorted(seeds), "mode": mode,
+                     "quality": [r for r in raw["quality"] if int(r["seed"]) in seeds]})
+    return kept
 
 
 def replace(raws, methods):

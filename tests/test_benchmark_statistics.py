@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.run import peer_difference, pool, replace
+from benchmarks.run import keep_seeds, peer_difference, pool, replace
 
 
 def test_peer_difference_cannot_separate_draws_of_one_distribution():
@@ -98,6 +98,22 @@ def test_replace_takes_a_rerun_method_from_the_first_results_only():
     assert earlier["methods"] == ["RandomizedSearchCV", "ours", "peer"]  # not modified
     with pytest.raises(ValueError, match="--replace missing: the first results did not run it"):
         replace([rerun, earlier], ["missing"])
+
+
+def test_keep_seeds_puts_a_method_run_on_fewer_seeds_beside_the_others():
+    few = _results([0, 1], ["RandomizedSearchCV", "slow peer"])
+    many = _results([0, 1, 2, 3], ["RandomizedSearchCV", "ours"])
+    with pytest.raises(ValueError, match="share seeds"):
+        pool([few, many], "cmd")  # neither the same seeds nor different ones
+    raw = pool(keep_seeds([few, many], [0, 1]), "cmd")
+    assert raw["methods"] == ["RandomizedSearchCV", "slow peer", "ours"]
+    assert sorted((r["method"], r["seed"]) for r in raw["quality"]) == [
+        ("RandomizedSearchCV", 0), ("RandomizedSearchCV", 1), ("ours", 0), ("ours", 1),
+        ("slow peer", 0), ("slow peer", 1)]  # fmt: skip
+    assert raw["seeds"] == [0, 1] and raw["mode"].startswith("full-seeds0-1")
+    assert len(many["quality"]) == 8  # not modified
+    with pytest.raises(ValueError, match="results 1 has no seed 2"):
+        keep_seeds([few, many], [0, 2])
 
 
 def test_time_per_suggestion_is_measured_where_the_search_is_not_since_its_start():
@@ -305,3 +321,49 @@ def test_hebo_runs_in_its_own_environment_through_the_worker(monkeypatch, tmp_pa
     worker.write_text("import hebo_not_installed_here\n")
     with pytest.raises(RuntimeError, match="(?s)stopped.*hebo_not_installed_here"):
         M.run("hebo.HEBO", task, 3, 0)
+
+
+def test_seeds_merged_from_another_run_of_the_machine_get_budgets_of_their_own(monkeypatch, tmp_path):
+    # The KerasTuner suite's budgets are fractions of RandomSearch's mean wall
+    # time; seeds run on another day, at another machine speed, take the
+    # fractions of their own RandomSearch, and a method rerun on an old seed
+    # keeps that seed's budgets.
+    pytest.importorskip("keras")  # the suite's main reads the Keras versions
+    from benchmarks import keras_tuner as kt
+
+    walls = {"kt.RandomSearch": 50.0, "sk_hpo.BayesSearchCV": 40.0}
+
+    def one_run(method, network, seed, n_trials):
+        trial = {"end": 1.0, "score": 0.5, "level": 0, "params": {"units": seed}}
+        return {"method": method, "network": network, "seed": seed, "trials": [trial],
+                "wall": walls[method], "epochs": 10}  # fmt: skip
+
+    scored_with = {}
+
+    def score_group(runs, budgets):
+        for run in runs:
+            scored_with[run["method"], run["seed"]] = [t for _, t in budgets[run["network"]]]
+            run["test"] = {label: 0.8 for label, _ in budgets[run["network"]] + [("end", 0)]}
+        return runs
+
+    monkeypatch.setattr(kt, "one_run", one_run)
+    monkeypatch.setattr(kt, "_score_group", score_group)
+    trial = {"end": 1.0, "score": 0.5, "level": 0, "params": {}}
+    old = [{"method": m, "network": "conv", "seed": 0, "trials": [trial], "wall": 100.0, "epochs": 10,
+            "test": {"0.25x": 0.7, "0.5x": 0.7, "1x": 0.7, "end": 0.7}} for m in walls]  # fmt: skip
+    raw = {"date": "", "machine": "", "versions": "", "seeds": [0], "methods": list(walls),
+           "networks": ["conv"], "budgets": {"conv": [["0.25x", 25.0], ["0.5x", 50.0], ["1x", 100.0]]},
+           "runs": old, "n_trials": 2, "seconds": 1.0, "command": ""}  # fmt: skip
+    path = tmp_path / "keras_tuner.json"
+    path.write_text(json.dumps(raw))
+    common = ["--networks", "conv", "--n-jobs", "1", "--merge", str(path), "--methods"]
+    kt.main(common + list(walls) + ["--first-seed", "1", "--seeds", "1"])
+    kt.main(common + ["sk_hpo.BayesSearchCV", "--first-seed", "0", "--seeds", "1"])
+    assert scored_with[("kt.RandomSearch", 1)] == [12.5, 25.0, 50.0]
+    assert scored_with[("sk_hpo.BayesSearchCV", 1)] == [12.5, 25.0, 50.0]
+    assert scored_with[("sk_hpo.BayesSearchCV", 0)] == [25.0, 50.0, 100.0]
+    merged = json.loads(path.read_text())
+    assert kt.seed_budgets(merged, "conv", 1) == [("0.25x", 12.5), ("0.5x", 25.0), ("1x", 50.0)]
+    assert kt.seed_budgets(merged, "conv", 0) == [("0.25x", 25.0), ("0.5x", 50.0), ("1x", 100.0)]
+    text = (tmp_path / "keras_tuner.md").read_text()
+    assert "seeds 0: 25 / 50 / 100 s; seeds 1: 12 / 25 / 50 s" in text
