@@ -432,9 +432,10 @@ def render(raw, out):
     for network in raw["networks"]:
         budgets = raw["budgets"][network]
         lines += ["", f"## {network} network", ""]
+        ran = sorted({r["seed"] for r in runs if r["network"] == network})
         # Seeds merged from another run of the machine have budgets of their own.
         groups = {}
-        for seed in raw["seeds"]:
+        for seed in ran:
             groups.setdefault(tuple(t for _, t in seed_budgets(raw, network, seed)), []).append(seed)
         if len(groups) > 1:
             lines += ["Budgets in seconds by seeds, each the same fractions of that run's "
@@ -443,7 +444,6 @@ def render(raw, out):
                                   + " / ".join(f"{t:.0f}" for t in times) + " s"
                                   for times, s in groups.items()) + ". The wall-time column "
                       "averages over them.", ""]  # fmt: skip
-        ran = sorted({r["seed"] for r in runs if r["network"] == network})
         if ran != sorted(raw["seeds"]):
             lines += [f"Seeds run on this network: {ran}.", ""]
         head = ("| method | " + " | ".join(
