@@ -15,7 +15,11 @@ searches' check is ``python -m benchmarks.defaults bayes --budgets 100 150
 "hyperparameter fit restarted at every point"``; the GP's length-scale
 prior, ``python -m benchmarks.defaults bayes --seeds 120 --variants
 "defaults (acq_func=gp_hedge, clip=10)" "length_prior=dimension-scaled
-(before 2026-12-04)" --name bayes_prior``.  Each table is followed by every
+(before 2026-12-04)" --name bayes_prior``; the acquisitions' observation
+noise, the same with ``"observation_noise=False (before 2026-12-06)"``,
+``--seeds 40 --name bayes_observation_noise``, and in batches of four
+(``--batch 4``: the kriging believer's pending points), ``--seeds 20
+--name bayes_observation_noise-batch4``.  Each table is followed by every
 variant's difference from the first, paired by seed, with its interval.
 """
 
@@ -155,6 +159,7 @@ ALGORITHMS = {
         "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
         "length_prior=dimension-scaled (before 2026-12-04)": _bayes_dimension_scaled_prior,
+        "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},
@@ -172,16 +177,18 @@ ALGORITHMS = {
 }
 
 
-def _regrets(algorithm, function, variant, seed, budgets=BUDGETS):
+def _regrets(algorithm, function, variant, seed, budgets=BUDGETS, batch=None):
     problem = FUNCTIONS[function]
     make, variants = ALGORITHMS[algorithm]
     option = variants[variant]
     if callable(option):
+        if batch:
+            raise SystemExit(f"--batch: variant {variant!r} runs its own loop, one at a time")
         values = option(problem, seed, max(budgets))
     else:
         optimizer = make(SearchSpace(problem.search_space), seed, **option)
         # A genetic algorithm is asked for whole generations, as its search does.
-        batch = getattr(optimizer, "population_size", 1)
+        batch = batch or getattr(optimizer, "population_size", 1)
         values = minimise(optimizer, problem, max(budgets), batch)
     best = np.minimum.accumulate(values)
     return [max(best[b - 1] - problem.optimum, 1e-12) for b in budgets]
@@ -220,6 +227,9 @@ def main(argv=None):
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS),
                         help="evaluations at which regret is reported (default: 30 60); "
                         "other budgets write <algorithm>_defaults-<largest>.md")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="candidates asked at a time (default: 1; genetic: a "
+                        "generation); only variants that are options")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--name", default=None,
                         help="results file name without .md (default: <algorithm>_defaults)")
@@ -230,7 +240,7 @@ def main(argv=None):
     functions = list(FUNCTIONS)
     jobs = [(args.algorithm, f, v, s) for f in functions for v in variants for s in range(seeds)]
     start = time.perf_counter()
-    out = Parallel(n_jobs=2)(delayed(_regrets)(*job, budgets) for job in jobs)
+    out = Parallel(n_jobs=2)(delayed(_regrets)(*job, budgets, args.batch) for job in jobs)
     regrets = {job[1:]: r for job, r in zip(jobs, out)}
     lines = [
         f"# {args.algorithm} defaults: mean log10 regret over {seeds} seeds (lower is better)\n",
@@ -253,6 +263,7 @@ def main(argv=None):
     text = "\n".join(lines)
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if budgets == BUDGETS else f"-{max(budgets)}"
+    suffix += f"-batch{args.batch}" if args.batch else ""
     name = args.name or f"{args.algorithm}_defaults{suffix}"
     (args.out / f"{name}.md").write_text(text)
     print(text)

@@ -486,8 +486,12 @@ class BayesSearchCV(BaseModelSearchCV):
     integers are proposed as integers; a conditional space (a list of
     dicts) is one model with a branch indicator.  Scores are standardised
     and power-warped first, and failed candidates count as the worst seen,
-    so outliers and failures do not distort the model.  A batch of
-    ``n_points`` candidates is made diverse by the kriging believer.
+    so outliers and failures do not distort the model.  The acquisition
+    scores the next observed score (the model's uncertainty plus the noise
+    it learned), so on noisy cross-validated scores the search keeps trying
+    new candidates where the model expects the best ones, rather than
+    leaving a region it knows well.  A batch of ``n_points`` candidates is
+    made diverse by the kriging believer.
 
     Parameters
     ----------

@@ -12,6 +12,7 @@ from sk_hpo._acquisition import Hedge, acquisition
 from sk_hpo._bayes import GPOptimizer, warp_losses, yeo_johnson
 from sk_hpo._gp import GaussianProcess
 from sk_hpo._optimizer import RandomSampler
+from sk_hpo._search_space import Point
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
 
 
@@ -116,6 +117,73 @@ def test_log_expected_improvement_is_exact_and_finite_far_from_the_incumbent():
     assert np.all(np.isfinite(far)) and far[0] > far[1]
     pi, _, _ = acquisition("PI", np.array([40.0, 50.0]), np.ones(2), 0.0, 0.0, 0.0)
     assert np.all(np.isfinite(pi)) and pi[0] > pi[1]
+
+
+
+def _noisy_bowl_optimizer(observation_noise=True, seed=0):
+    space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
+    rng = np.random.default_rng(seed)
+    opt = GPOptimizer(space, seed, observation_noise=observation_noise)
+    minimise(opt, lambda p: (p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2 + rng.normal(0, 0.05), 25)
+    return opt
+
+
+def test_acquisitions_score_the_next_observation_with_its_gradient():
+    # With observation_noise (the default) the acquisitions see the spread
+    # of the next score, the latent value's plus the learned noise: at the
+    # best told point, where the latent value is nearly known, EI stays
+    # well above what the latent spread alone gives.
+    opt = _noisy_bowl_optimizer()
+    best = opt._fit()
+    assert opt.gp.noise > 0.01
+    rows = opt.encoding.encode(opt.points)
+    at_best = rows[[int(np.argmin(opt.losses))]]
+    _, latent = opt.gp.predict(at_best)
+    np.testing.assert_allclose(opt._observed_std(at_best, latent), np.sqrt(latent**2 + opt.gp.noise))
+    with_noise = opt._acquire("EI", at_best, best)[0]
+    opt.observation_noise = False
+    without = opt._acquire("EI", at_best, best)[0]
+    assert with_noise > without + 0.5  # log EI
+    # The gradient polishing follows, through the observation's spread.
+    opt.observation_noise = True
+    x0 = np.array([[0.42, 0.37]])
+    for name in ("EI", "PI", "LCB"):
+        _, grad = opt._acquire(name, x0, best, grad=True)
+        numeric = _central(lambda x, name=name: opt._acquire(name, x, best), x0)
+        np.testing.assert_allclose(grad[0], numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_a_pending_point_takes_the_noise_of_its_neighbourhood():
+    # A pending point's fantasy removes the latent uncertainty there; its
+    # noise must go too, or a batch gathers round it.  The noise comes back
+    # with the distance, as the kernel's correlation falls.
+    opt = _noisy_bowl_optimizer()
+    pending = opt.space.canonical(Point(0, np.array([0.7, 0.2])))
+    opt.pend([pending])
+    best = opt._fit()
+    noise = opt.gp.noise
+    assert noise > 0.01
+    rows = np.array([[0.7, 0.2], [0.7, 0.2 + 0.05], [0.7, 0.95]])
+    _, latent = opt.gp.predict(rows)
+    observed = opt._observed_std(rows, latent)
+    assert observed[0] == pytest.approx(latent[0], abs=1e-6)
+    extra = observed**2 - latent**2
+    assert 0 < extra[1] < extra[2] < noise
+    # ... with its gradient, near the pending point and far from it.
+    for x0 in (np.array([[0.72, 0.23]]), np.array([[0.2, 0.8]])):
+        for name in ("EI", "PI", "LCB"):
+            _, grad = opt._acquire(name, x0, best, grad=True)
+            numeric = _central(lambda x, name=name: opt._acquire(name, x, best), x0)
+            np.testing.assert_allclose(grad[0], numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_a_state_stored_before_observation_noise_scores_the_latent_value():
+    opt = _noisy_bowl_optimizer()
+    state = dict(opt.__dict__)
+    del state["observation_noise"]
+    restored = GPOptimizer.__new__(GPOptimizer)
+    restored.__setstate__(state)
+    assert restored.observation_noise is False
 
 
 def test_hedge_prefers_the_acquisition_whose_nominees_the_model_likes():
@@ -333,7 +401,9 @@ def test_failures_and_nan_do_not_break_the_model():
     # Failures (inf) where x > 0.6, nan where y > 0.9: the model learns to
     # avoid them, and finds the optimum beside them.  Random search puts 40 %
     # of its points in the failing region; one seed's 15 late points vary a
-    # lot (0.07-0.4 over 20 seeds), so five seeds are pooled.
+    # lot (0.07-0.4 over 20 seeds), so five seeds are pooled: 0.27 of them
+    # here since the acquisitions score the next observation (2026-12-06),
+    # 0.24 before; over ten seeds 0.30 against 0.28, one late point in 150.
     late_failing = []
     for seed in range(5):
         space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
@@ -351,7 +421,7 @@ def test_failures_and_nan_do_not_break_the_model():
         late_failing += [space.to_params(p)["x"] > 0.6 for p in opt.points[15:]]
         best = space.to_params(opt.points[int(np.argmin(opt.losses))])
         assert abs(best["x"] - 0.3) < 0.05 and abs(best["y"] - 0.5) < 0.05
-    assert np.mean(late_failing) <= 0.25
+    assert np.mean(late_failing) <= 0.3
 
 
 def test_all_failures_keep_proposing_new_points():
