@@ -128,6 +128,14 @@ def _noisy_bowl_optimizer(observation_noise=True, seed=0):
     return opt
 
 
+def _assert_acquisition_gradients(opt, best, x0):
+    """The gradients polishing follows match central differences."""
+    for name in ("EI", "PI", "LCB"):
+        _, grad = opt._acquire(name, x0, best, grad=True)
+        numeric = _central(lambda x, name=name: opt._acquire(name, x, best), x0)
+        np.testing.assert_allclose(grad[0], numeric, rtol=1e-4, atol=1e-6)
+
+
 def test_acquisitions_score_the_next_observation_with_its_gradient():
     # With observation_noise (the default) the acquisitions see the spread
     # of the next score, the latent value's plus the learned noise: at the
@@ -146,11 +154,7 @@ def test_acquisitions_score_the_next_observation_with_its_gradient():
     assert with_noise > without + 0.5  # log EI
     # The gradient polishing follows, through the observation's spread.
     opt.observation_noise = True
-    x0 = np.array([[0.42, 0.37]])
-    for name in ("EI", "PI", "LCB"):
-        _, grad = opt._acquire(name, x0, best, grad=True)
-        numeric = _central(lambda x, name=name: opt._acquire(name, x, best), x0)
-        np.testing.assert_allclose(grad[0], numeric, rtol=1e-4, atol=1e-6)
+    _assert_acquisition_gradients(opt, best, np.array([[0.42, 0.37]]))
 
 
 def test_a_pending_point_takes_the_noise_of_its_neighbourhood():
@@ -171,10 +175,7 @@ def test_a_pending_point_takes_the_noise_of_its_neighbourhood():
     assert 0 < extra[1] < extra[2] < noise
     # ... with its gradient, near the pending point and far from it.
     for x0 in (np.array([[0.72, 0.23]]), np.array([[0.2, 0.8]])):
-        for name in ("EI", "PI", "LCB"):
-            _, grad = opt._acquire(name, x0, best, grad=True)
-            numeric = _central(lambda x, name=name: opt._acquire(name, x, best), x0)
-            np.testing.assert_allclose(grad[0], numeric, rtol=1e-4, atol=1e-6)
+        _assert_acquisition_gradients(opt, best, x0)
 
 
 def test_a_state_stored_before_observation_noise_scores_the_latent_value():
