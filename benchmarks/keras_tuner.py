@@ -446,9 +446,11 @@ def render(raw, out):
                       "averages over them.", ""]  # fmt: skip
         if ran != sorted(raw["seeds"]):
             lines += [f"Seeds run on this network: {ran}.", ""]
+        # One set of budgets (whichever run's they are) goes in the header.
+        times = next(iter(groups)) if len(groups) == 1 else [None] * len(budgets)
         head = ("| method | " + " | ".join(
-            f"test acc. at {label}" + (f" ({t:.0f} s)" if len(groups) == 1 else "")
-            for label, t in budgets)
+            f"test acc. at {label}" + (f" ({t:.0f} s)" if t is not None else "")
+            for (label, _), t in zip(budgets, times))
                 + " | test acc. at end | wall s | epochs trained | configurations | best validation |")  # fmt: skip
         lines += [head, "|---" * (len(budgets) + 6) + "|"]
         for method in methods:

@@ -387,7 +387,6 @@ class GPOptimizer(Optimizer):
         self.pending = {}  # key -> point asked and not yet told
         self._design = []  # points of the initial design not yet proposed, last first
         self._fitted_on = -1
-        self._n_fantasies = 0  # pending points the GP holds as fantasies (its last rows)
         self._restarted_on = -1
         self._conditioned_on = -1
         # Told points between two fits of the hyperparameters: 1 in batches;
@@ -429,7 +428,6 @@ class GPOptimizer(Optimizer):
         state.setdefault("refit_every", 1)
         state.setdefault("polish_jointly", False)
         state.setdefault("observation_noise", False)
-        state.setdefault("_n_fantasies", 0)
         state.setdefault("_conditioned_on", state["_fitted_on"])
         state.setdefault("_restarted_on", state["_fitted_on"])
         self.__dict__.update(state)
@@ -484,7 +482,6 @@ class GPOptimizer(Optimizer):
             self.gp.condition(
                 np.vstack([X, pending]), np.concatenate([y, believed]), n_exact=len(pending)
             )
-        self._n_fantasies = len(self.pending)
         return float(self.gp.y.min())
 
     def _model_rows(self, n_told):
@@ -536,12 +533,12 @@ class GPOptimizer(Optimizer):
         """
         if not self.observation_noise:
             return (std, np.ones_like(std), None) if grad else std
-        noise = np.full(len(std), self.gp.noise)
-        d_rows = None
-        if self._n_fantasies:
-            pending = self.gp.X[len(self.gp.X) - self._n_fantasies:]
-            inv_scale = 1.0 / self.gp.length_scales
-            corr, a, diff = GaussianProcess._corr(rows * inv_scale, pending * inv_scale)
+        gp = self.gp
+        noise = np.full(len(std), gp.noise)
+        d_noise = None
+        if gp.n_exact:  # the fantasies, the GP's last rows
+            inv_scale = gp._inv_scale
+            corr, a, diff = gp._corr(rows * inv_scale, gp._X_scaled[len(gp.X) - gp.n_exact:])
             nearest = np.argmax(corr, axis=1)
             at = np.arange(len(rows))
             rho = corr[at, nearest]
@@ -549,12 +546,11 @@ class GPOptimizer(Optimizer):
             if grad:
                 # d corr / dx_j = -5/3 a (x_j - p_j) / l_j**2, diff being (x - p) / l
                 d_rho = -(5.0 / 3.0) * a[at, nearest][:, None] * diff[at, nearest] * inv_scale
-                d_noise = -2.0 * self.gp.noise * rho[:, None] * d_rho
+                d_noise = -2.0 * gp.noise * rho[:, None] * d_rho
         observed = np.sqrt(std * std + noise)
         if not grad:
             return observed
-        if self._n_fantasies:
-            d_rows = 0.5 * d_noise / observed[:, None]
+        d_rows = None if d_noise is None else 0.5 * d_noise / observed[:, None]
         return observed, std / observed, d_rows
 
     def _acquisition(self, name, mean, std, best):

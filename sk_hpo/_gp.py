@@ -77,6 +77,9 @@ class GaussianProcess:
     # 2026-12-04); a class attribute, so that models stored before it exist
     # read back with the default.
     length_prior = "peaked"
+    # How many of the last rows conditioned on are exact (fantasies at
+    # pending points); a class attribute for models stored before it existed.
+    n_exact = 0
 
     def __init__(self, n_restarts=1):
         self.n_restarts = n_restarts
@@ -204,6 +207,7 @@ class GaussianProcess:
         """
         self.X = np.asarray(X, dtype=float)
         self.y = np.asarray(y, dtype=float)
+        self.n_exact = n_exact
         n = len(self.X)
         self._scale_inputs()
         K = self.signal * self._corr(self._X_scaled, self._X_scaled)[0]

@@ -119,11 +119,10 @@ def test_log_expected_improvement_is_exact_and_finite_far_from_the_incumbent():
     assert np.all(np.isfinite(pi)) and pi[0] > pi[1]
 
 
-
-def _noisy_bowl_optimizer(observation_noise=True, seed=0):
+def _noisy_bowl_optimizer():
     space = SearchSpace({"x": Real(0, 1), "y": Real(0, 1)})
-    rng = np.random.default_rng(seed)
-    opt = GPOptimizer(space, seed, observation_noise=observation_noise)
+    rng = np.random.default_rng(0)
+    opt = GPOptimizer(space, 0)
     minimise(opt, lambda p: (p["x"] - 0.3) ** 2 + (p["y"] - 0.6) ** 2 + rng.normal(0, 0.05), 25)
     return opt
 
