@@ -42,6 +42,7 @@ from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 
 _SQRT5 = np.sqrt(5.0)
+_SQRT3 = np.sqrt(3.0)
 
 # Bounds of the log hyperparameters, for standardised targets on the unit cube.
 _LOG_LENGTH_BOUNDS = (np.log(1e-2), np.log(1e2))
@@ -57,10 +58,22 @@ _FANTASY_NOISE = 1e-6
 
 
 def matern52(r):
-    """Matérn-5/2 correlation and the factor ``(1 + sqrt5 r) exp(-sqrt5 r)``."""
+    """Matérn-5/2 correlation and the factor ``a = (1 + sqrt5 r) exp(-sqrt5 r)``
+    its gradients share: ``d corr / d(r**2) = -(5/6) a``."""
     e = np.exp(-_SQRT5 * r)
     a = (1.0 + _SQRT5 * r) * e
     return a + (5.0 / 3.0) * r * r * e, a
+
+
+def matern32(r):
+    """Matérn-3/2 correlation (HEBO's kernel), rougher than the 5/2 one, and
+    the factor ``a`` with ``d corr / d(r**2) = -(5/6) a`` as for ``matern52``
+    (``a = (9/5) exp(-sqrt3 r)``), so that the gradients are shared."""
+    e = np.exp(-_SQRT3 * r)
+    return (1.0 + _SQRT3 * r) * e, 1.8 * e
+
+
+KERNELS = {"matern52": matern52, "matern32": matern32}
 
 
 class GaussianProcess:
@@ -80,6 +93,13 @@ class GaussianProcess:
     # How many of the last rows conditioned on are exact (fantasies at
     # pending points); a class attribute for models stored before it existed.
     n_exact = 0
+    # Ablations of HEBO's choices (benchmarks/results/peers/hebo-ablations):
+    # the kernel ("matern52" or "matern32") and the log-normal prior on the
+    # noise variance, (mean, standard deviation) of its log.  Class
+    # attributes, so that models stored before they existed read back with
+    # the defaults.
+    kernel = "matern52"
+    noise_prior = _NOISE_PRIOR
 
     def __init__(self, n_restarts=1):
         self.n_restarts = n_restarts
@@ -120,7 +140,7 @@ class GaussianProcess:
         lengths2 = np.exp(2.0 * theta[:d])
         signal, noise = np.exp(theta[d]), np.exp(theta[d + 1])
         r = np.sqrt(np.maximum(sq_diffs @ (1.0 / lengths2), 0.0))
-        corr, a = matern52(r)
+        corr, a = KERNELS[self.kernel](r)
         K = signal * corr
         K[np.diag_indices(n)] += noise + _JITTER
         try:
@@ -149,7 +169,7 @@ class GaussianProcess:
         penalty, penalty_grad = self._length_log_prior(theta[:d])
         nll += penalty
         grad[:d] += penalty_grad
-        for i, (m, s) in ((d, _SIGNAL_PRIOR), (d + 1, _NOISE_PRIOR)):
+        for i, (m, s) in ((d, _SIGNAL_PRIOR), (d + 1, self.noise_prior)):
             nll += 0.5 * (theta[i] - m) ** 2 / s**2
             grad[i] += (theta[i] - m) / s**2
         return nll, grad
@@ -228,14 +248,13 @@ class GaussianProcess:
         self._inv_scale = 1.0 / self.length_scales
         self._X_scaled = self.X * self._inv_scale
 
-    @staticmethod
-    def _corr(A, B):
+    def _corr(self, A, B):
         """Correlations of the rows of ``A`` and ``B`` (both already divided by
         the length scales), the factor ``a`` of their gradient, and the
         scaled differences."""
         diff = A[:, None, :] - B[None, :, :]
         r = np.sqrt(np.maximum(np.einsum("ijk,ijk->ij", diff, diff), 0.0))
-        corr, a = matern52(r)
+        corr, a = KERNELS[self.kernel](r)
         return corr, a, diff
 
     def predict(self, X, return_grad=False):
