@@ -19,7 +19,11 @@ prior, ``python -m benchmarks.defaults bayes --seeds 120 --variants
 noise, the same with ``"observation_noise=False (before 2026-12-06)"``,
 ``--seeds 40 --name bayes_observation_noise``, and in batches of four
 (``--batch 4``: the kriging believer's pending points), ``--seeds 20
---name bayes_observation_noise-batch4``.  Each table is followed by every
+--name bayes_observation_noise-batch4``; HEBO's kernel and noise prior
+(``benchmarks/results/peers/hebo-ablations/README.md``), ``--seeds 20
+--variants "defaults (acq_func=gp_hedge, clip=10)" "kernel=matern32
+(HEBO's)" "noise prior of HEBO" "kernel and noise prior of HEBO" --name
+bayes_hebo_gp``.  Each table is followed by every
 variant's difference from the first, paired by seed, with its interval.
 """
 
@@ -120,6 +124,22 @@ def _bayes_polishing_jointly(problem, seed, n):
     return minimise(optimizer, problem, n)
 
 
+def _bayes_as_hebo(kernel="matern52", noise_prior=None):
+    """The GP with HEBO 0.3.6's kernel (Matérn-3/2) and/or its prior on the
+    noise variance (log-normal, mean log(0.01), standard deviation 0.5)."""
+
+    def run(problem, seed, n):
+        optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
+        optimizer.gp.kernel = kernel
+        if noise_prior is not None:
+            optimizer.gp.noise_prior = noise_prior
+        return minimise(optimizer, problem, n)
+
+    return run
+
+
+_HEBO_NOISE_PRIOR = (math.log(0.01), 0.5)
+
 ALGORITHMS = {
     "tpe": (TPE, {
         "defaults": {},
@@ -160,6 +180,9 @@ ALGORITHMS = {
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
         "length_prior=dimension-scaled (before 2026-12-04)": _bayes_dimension_scaled_prior,
         "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
+        "kernel=matern32 (HEBO's)": _bayes_as_hebo(kernel="matern32"),
+        "noise prior of HEBO": _bayes_as_hebo(noise_prior=_HEBO_NOISE_PRIOR),
+        "kernel and noise prior of HEBO": _bayes_as_hebo("matern32", _HEBO_NOISE_PRIOR),
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},

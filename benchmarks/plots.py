@@ -50,6 +50,11 @@ def convergence_png(tasks, methods, runs, n_max, path):
         return None
     table = curves(tasks, methods, runs, n_max)
     names = [t.name for t in tasks if any((t.name, m) in table for m in methods)]
+    if not names:
+        # No curve to draw: the normalised scores need random search's
+        # runs, and this file has none (a run of variants alone, to be
+        # rendered beside a file that has them).
+        return None
     panels = names + ["mean over tasks"]
     cols = 4
     rows = -(-len(panels) // cols)

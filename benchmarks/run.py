@@ -473,6 +473,7 @@ def main(argv=None):
             (out / f"{raw['mode']}.json").write_text(json.dumps(raw, indent=1))
         else:
             raw = raws[0]
+            out.mkdir(parents=True, exist_ok=True)
         print(render(raw, out))
         return 0
     args.out = args.out or RESULTS
@@ -653,7 +654,8 @@ def side_by_side(raws, command):
         # Each part's date and versions: the methods added later ran later.
         "date": " and ".join(dict.fromkeys(raw["date"] for raw in raws)),
         "versions": " / ".join(dict.fromkeys(raw["versions"] for raw in raws)),
-        "mode": f"{base}-plus-" + "-".join(added) if added else base,
+        # A variant's name has a colon ("variant:..."): not in a file name.
+        "mode": f"{base}-plus-" + "-".join(m.replace(":", "_") for m in added) if added else base,
         "seeds": sorted(raws[0]["seeds"]), "command": command, "budgets": budgets,
         "tasks": tasks, "methods": methods, "quality": quality,
         "seconds": {"quality and overhead": seconds, "total": seconds},

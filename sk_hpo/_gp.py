@@ -32,6 +32,18 @@ Branin (intervals spanning zero); behind on the mixed function at 30 (by
 0.82) where both were within 1e-5 of its optimum, level there at 60.  The
 old prior stays as ``length_prior="dimension-scaled"`` for that comparison.
 
+HEBO's choices, measured here and not adopted (2026-12-06,
+``benchmarks/results/peers/hebo-ablations``): its kernel, Matérn-3/2
+(``kernel="matern32"``), and its prior on the noise variance, log-normal
+with mean log(0.01) and standard deviation 0.5 (``noise_prior``). On the
+quality suite's 11 seeds neither, nor both, was clearly better or worse
+than the defaults (mean normalised score 56.8 / 61.0 at 30 / 60 fits with
+HEBO's noise prior, 52.0 / 56.7 with Matérn-3/2, 51.3 / 56.2 with both,
+against 52.2 / 61.4); on bare ask/tell (20 seeds) HEBO's noise prior ended
+clearly further from the optimum of four of the five test functions at 60
+evaluations, its noise near 0.01 keeping the model from resolving a smooth
+optimum's last digits.
+
 Targets are expected standardised (zero mean, unit variance); the mean
 function is zero.
 """

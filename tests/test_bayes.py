@@ -19,14 +19,19 @@ from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
 # -- the Gaussian process ------------------------------------------------------
 
 
-@pytest.mark.parametrize("length_prior", ["peaked", "dimension-scaled"])
-def test_gp_marginal_likelihood_gradient_matches_finite_differences(length_prior):
+@pytest.mark.parametrize(
+    "length_prior, kernel",
+    [("peaked", "matern52"), ("dimension-scaled", "matern52"), ("peaked", "matern32")],
+)
+def test_gp_marginal_likelihood_gradient_matches_finite_differences(length_prior, kernel):
     rng = np.random.default_rng(0)
     X = rng.random((25, 3))
     y = np.sin(6 * X[:, 0]) + X[:, 1] ** 2
     y = (y - y.mean()) / y.std()
     gp = GaussianProcess()
     gp.length_prior = length_prior
+    gp.kernel = kernel
+    gp.noise_prior = (np.log(0.01), 0.5)  # HEBO's, and not the default
     sq_diffs = (X[:, None] - X[None]) ** 2
     theta = np.array([0.1, -0.5, 0.8, 0.3, -3.0])
     value, grad = gp._neg_log_posterior(theta, sq_diffs, y)
@@ -52,12 +57,15 @@ def test_gp_length_scales_of_a_few_points_stay_near_the_cube_side():
         assert np.median(wide.length_scales) > 2 * np.median(peaked.length_scales)
 
 
-def test_gp_learns_relevant_dimensions_and_predicts_with_gradients():
+@pytest.mark.parametrize("kernel", ["matern52", "matern32"])
+def test_gp_learns_relevant_dimensions_and_predicts_with_gradients(kernel):
     rng = np.random.default_rng(1)
     X = rng.random((40, 3))
     f = np.sin(5 * X[:, 0]) + 0.5 * X[:, 1]  # the third column is irrelevant
     y = (f - f.mean()) / f.std()
-    gp = GaussianProcess().fit(X, y, rng)
+    gp = GaussianProcess()
+    gp.kernel = kernel
+    gp.fit(X, y, rng)
     lengths = gp.length_scales
     assert lengths[2] > 3 * lengths[0]
     X_test = rng.random((200, 3))

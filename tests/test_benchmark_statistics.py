@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.run import keep_seeds, peer_difference, pool, replace
+from benchmarks.run import keep_seeds, peer_difference, pool, render, replace
 
 
 def test_peer_difference_cannot_separate_draws_of_one_distribution():
@@ -63,6 +63,22 @@ def test_pool_puts_the_methods_of_runs_of_the_same_seeds_side_by_side():
     # The baseline once per seed, from the first results.
     assert len(raw["quality"]) == 6
     assert [r["method"] for r in raw["quality"]].count("RandomizedSearchCV") == 2
+
+
+def test_pool_names_a_variant_without_a_colon_and_a_variant_alone_renders(tmp_path):
+    first = _results([0, 1], ["RandomizedSearchCV", "a"])
+    later = _results([0, 1], ["variant:a-b"])
+    raw = pool([first, later], "cmd")
+    assert raw["mode"] == "full-plus-variant_a-b"  # a file name on every system
+    assert raw["methods"] == ["RandomizedSearchCV", "a", "variant:a-b"]
+    # Variants run alone have no random search to normalise by: the tables
+    # say nan and there is no plot, where the plot used to raise.
+    for run in later["quality"]:
+        run.update(scores=[-1.0] * 60, wall=1.0, fit=0.5)
+    del later["overhead"]
+    text = render(later, tmp_path)
+    assert "variant:a-b" in text and "nan" in text
+    assert not list(tmp_path.glob("*.png"))
 
 
 def test_pool_side_by_side_refuses_a_baseline_that_differs():
