@@ -39,6 +39,7 @@ from joblib import Parallel, delayed
 from sk_hpo import Categorical, Integer, SearchSpace
 from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
+from sk_hpo._gp import HEBO_NOISE_PRIOR
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS, minimise
 
@@ -138,8 +139,6 @@ def _bayes_as_hebo(kernel="matern52", noise_prior=None):
     return run
 
 
-_HEBO_NOISE_PRIOR = (math.log(0.01), 0.5)
-
 ALGORITHMS = {
     "tpe": (TPE, {
         "defaults": {},
@@ -181,8 +180,8 @@ ALGORITHMS = {
         "length_prior=dimension-scaled (before 2026-12-04)": _bayes_dimension_scaled_prior,
         "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
         "kernel=matern32 (HEBO's)": _bayes_as_hebo(kernel="matern32"),
-        "noise prior of HEBO": _bayes_as_hebo(noise_prior=_HEBO_NOISE_PRIOR),
-        "kernel and noise prior of HEBO": _bayes_as_hebo("matern32", _HEBO_NOISE_PRIOR),
+        "noise prior of HEBO": _bayes_as_hebo(noise_prior=HEBO_NOISE_PRIOR),
+        "kernel and noise prior of HEBO": _bayes_as_hebo("matern32", HEBO_NOISE_PRIOR),
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},

@@ -26,6 +26,7 @@ from sk_hpo import (
     Real,
     TPESearchCV,
 )
+from sk_hpo._gp import HEBO_NOISE_PRIOR
 from sk_hpo.testing import FunctionEstimator
 
 
@@ -532,12 +533,13 @@ class _BayesMatern32(_BayesAsHEBO):
 
 
 class _BayesHEBONoisePrior(_BayesAsHEBO):
-    noise_prior = (math.log(0.01), 0.5)
+    noise_prior = HEBO_NOISE_PRIOR
 
 
 class _BayesHEBOGP(_BayesAsHEBO):
     kernel = "matern32"
-    noise_prior = _BayesHEBONoisePrior.noise_prior
+    noise_prior = HEBO_NOISE_PRIOR
+
 
 # Variants of our searches, run only when named (--methods); as they are not
 # named "sk_hpo.*", the tables set each of our searches against them as
