@@ -39,7 +39,7 @@ from joblib import Parallel, delayed
 from sk_hpo import Categorical, Integer, SearchSpace
 from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
-from sk_hpo._gp import HEBO_NOISE_PRIOR
+from sk_hpo._gp import HEBO_NOISE_PRIOR, GaussianProcess
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS, minimise
 
@@ -125,15 +125,14 @@ def _bayes_polishing_jointly(problem, seed, n):
     return minimise(optimizer, problem, n)
 
 
-def _bayes_as_hebo(kernel="matern52", noise_prior=None):
+def _bayes_as_hebo(kernel=GaussianProcess.kernel, noise_prior=GaussianProcess.noise_prior):
     """The GP with HEBO 0.3.6's kernel (Matérn-3/2) and/or its prior on the
     noise variance (log-normal, mean log(0.01), standard deviation 0.5)."""
 
     def run(problem, seed, n):
         optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
         optimizer.gp.kernel = kernel
-        if noise_prior is not None:
-            optimizer.gp.noise_prior = noise_prior
+        optimizer.gp.noise_prior = noise_prior
         return minimise(optimizer, problem, n)
 
     return run

@@ -26,7 +26,7 @@ from sk_hpo import (
     Real,
     TPESearchCV,
 )
-from sk_hpo._gp import HEBO_NOISE_PRIOR
+from sk_hpo._gp import HEBO_NOISE_PRIOR, GaussianProcess
 from sk_hpo.testing import FunctionEstimator
 
 
@@ -517,14 +517,13 @@ class _BayesAsHEBO(BayesSearchCV):
     scores, mean log(0.01) and standard deviation 0.5 (ours: log(1e-3) and
     2.5, which lets the noise be learned from the data)."""
 
-    kernel = "matern52"
-    noise_prior = None
+    kernel = GaussianProcess.kernel
+    noise_prior = GaussianProcess.noise_prior
 
     def _make_optimizer(self, space, seed):
         optimizer = super()._make_optimizer(space, seed)
         optimizer.gp.kernel = self.kernel
-        if self.noise_prior is not None:
-            optimizer.gp.noise_prior = self.noise_prior
+        optimizer.gp.noise_prior = self.noise_prior
         return optimizer
 
 

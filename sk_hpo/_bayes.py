@@ -110,7 +110,7 @@ from scipy.stats import norm, rankdata
 from threadpoolctl import ThreadpoolController
 
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
-from ._gp import KERNELS, GaussianProcess
+from ._gp import GaussianProcess
 from ._optimizer import INITIAL_POINT_GENERATORS, Optimizer, initial_design
 from ._search_space import INACTIVE_UNIT, Point
 
@@ -631,8 +631,9 @@ class GPOptimizer(Optimizer):
         near = cdist(rows, known, "sqeuclidean").min(axis=1) <= _MIN_DISTANCE**2
         scale = self.gp.length_scales
         r = np.sqrt(cdist(rows / scale, known / scale, "sqeuclidean").min(axis=1))
-        corr = KERNELS[self.gp.kernel](r)[0]
-        distinct = 2.0 * self.gp.signal * (1.0 - corr) > _RESOLUTION**2 * self.gp.noise
+        distinct = 2.0 * self.gp.signal * (1.0 - self.gp.correlation(r)[0]) > (
+            _RESOLUTION**2 * self.gp.noise
+        )
         return distinct & ~near
 
     def _polish(self, starts, best):

@@ -156,7 +156,7 @@ class GaussianProcess:
         lengths2 = np.exp(2.0 * theta[:d])
         signal, noise = np.exp(theta[d]), np.exp(theta[d + 1])
         r = np.sqrt(np.maximum(sq_diffs @ (1.0 / lengths2), 0.0))
-        corr, a = KERNELS[self.kernel](r)
+        corr, a = self.correlation(r)
         K = signal * corr
         K[np.diag_indices(n)] += noise + _JITTER
         try:
@@ -264,13 +264,18 @@ class GaussianProcess:
         self._inv_scale = 1.0 / self.length_scales
         self._X_scaled = self.X * self._inv_scale
 
+    def correlation(self, r):
+        """The kernel's correlation at scaled distances ``r``, and the factor
+        ``a`` its gradients share (see ``matern52``)."""
+        return KERNELS[self.kernel](r)
+
     def _corr(self, A, B):
         """Correlations of the rows of ``A`` and ``B`` (both already divided by
         the length scales), the factor ``a`` of their gradient, and the
         scaled differences."""
         diff = A[:, None, :] - B[None, :, :]
         r = np.sqrt(np.maximum(np.einsum("ijk,ijk->ij", diff, diff), 0.0))
-        corr, a = KERNELS[self.kernel](r)
+        corr, a = self.correlation(r)
         return corr, a, diff
 
     def predict(self, X, return_grad=False):

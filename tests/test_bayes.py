@@ -10,7 +10,7 @@ from sklearn.svm import SVC
 from sk_hpo import BayesSearchCV, Categorical, Integer, Real, SearchSpace
 from sk_hpo._acquisition import Hedge, acquisition
 from sk_hpo._bayes import GPOptimizer, warp_losses, yeo_johnson
-from sk_hpo._gp import GaussianProcess
+from sk_hpo._gp import HEBO_NOISE_PRIOR, GaussianProcess
 from sk_hpo._optimizer import RandomSampler
 from sk_hpo._search_space import Point
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
@@ -31,7 +31,7 @@ def test_gp_marginal_likelihood_gradient_matches_finite_differences(length_prior
     gp = GaussianProcess()
     gp.length_prior = length_prior
     gp.kernel = kernel
-    gp.noise_prior = (np.log(0.01), 0.5)  # HEBO's, and not the default
+    gp.noise_prior = HEBO_NOISE_PRIOR  # not the default
     sq_diffs = (X[:, None] - X[None]) ** 2
     theta = np.array([0.1, -0.5, 0.8, 0.3, -3.0])
     value, grad = gp._neg_log_posterior(theta, sq_diffs, y)
