@@ -117,6 +117,19 @@ def _bayes_dimension_scaled_prior(problem, seed, n):
     return minimise(optimizer, problem, n)
 
 
+def _bayes_length_peak(peak):
+    """The GP's length-scale prior peaked at ``peak`` on every column, the
+    one-hot columns of categories included (``GaussianProcess.length_peak``;
+    the defaults peak at 0.3 on the numeric columns and at 1 on the others)."""
+
+    def run(problem, seed, n):
+        optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
+        optimizer.gp.length_peak = peak
+        return minimise(optimizer, problem, n)
+
+    return run
+
+
 def _bayes_polishing_jointly(problem, seed, n):
     """The three acquisitions' best candidates polished in one L-BFGS-B
     problem (the asynchronous mode's proposals), not one problem each."""
@@ -181,6 +194,8 @@ ALGORITHMS = {
         "kernel=matern32 (HEBO's)": _bayes_as_hebo(kernel="matern32"),
         "noise prior of HEBO": _bayes_as_hebo(noise_prior=HEBO_NOISE_PRIOR),
         "kernel and noise prior of HEBO": _bayes_as_hebo("matern32", HEBO_NOISE_PRIOR),
+        "length_peak=1 everywhere (before 2026-12-06)": _bayes_length_peak(1.0),
+        "length_peak=0.3 everywhere": _bayes_length_peak(0.3),
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},

@@ -540,6 +540,37 @@ class _BayesHEBOGP(_BayesAsHEBO):
     noise_prior = HEBO_NOISE_PRIOR
 
 
+class _BayesLengthPeak(BayesSearchCV):
+    """BayesSearchCV whose GP's length-scale prior peaks at ``length_peak``
+    (``GaussianProcess.length_peak``, in units of the unit cube's side) on
+    every column, or with ``numeric_only`` on the numeric columns alone (the
+    one-hot columns of categories at 1).  At 1 everywhere: our GP before
+    2026-12-06; 0.3 on the numeric columns: its defaults since
+    (``GPOptimizer(length_peak=0.3)``, benchmarks/results/peers/length-peak)."""
+
+    length_peak = GaussianProcess.length_peak
+    numeric_only = False
+
+    def _make_optimizer(self, space, seed):
+        optimizer = super()._make_optimizer(space, seed)
+        optimizer.gp.length_peak = (optimizer._length_peaks(self.length_peak)
+                                    if self.numeric_only else self.length_peak)
+        return optimizer
+
+
+class _BayesLengthPeak03(_BayesLengthPeak):
+    length_peak = 0.3
+
+
+class _BayesLengthPeak1(_BayesLengthPeak):
+    length_peak = 1.0
+
+
+class _BayesLengthPeak03Numeric(_BayesLengthPeak):
+    length_peak = 0.3
+    numeric_only = True
+
+
 # Variants of our searches, run only when named (--methods); as they are not
 # named "sk_hpo.*", the tables set each of our searches against them as
 # against a peer.
@@ -548,6 +579,9 @@ VARIANTS = {
     "variant:BayesSearchCV-matern32": _ours(_BayesMatern32),
     "variant:BayesSearchCV-hebo-noise-prior": _ours(_BayesHEBONoisePrior),
     "variant:BayesSearchCV-hebo-gp": _ours(_BayesHEBOGP),
+    "variant:BayesSearchCV-length-peak-0.3": _ours(_BayesLengthPeak03),
+    "variant:BayesSearchCV-length-peak-1": _ours(_BayesLengthPeak1),
+    "variant:BayesSearchCV-length-peak-0.3-numeric": _ours(_BayesLengthPeak03Numeric),
 }
 
 

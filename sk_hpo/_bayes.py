@@ -101,6 +101,7 @@ equal on branin and no worse on hartmann6), so it was not kept.
 """
 
 import functools
+import numbers
 import warnings
 
 import numpy as np
@@ -135,6 +136,9 @@ _REFIT_DIVISOR = 50
 # last two three times as long as the first) only every
 # ``n_told // _RESTART_DIVISOR`` new points: at every point below 100.
 _RESTART_DIVISOR = 50
+# Where the length-scale prior of the numeric columns peaks (GPOptimizer's
+# length_peak; the module docstring says how it was chosen).
+LENGTH_PEAK = 0.3
 
 
 @functools.cache
@@ -332,6 +336,11 @@ class GPOptimizer(Optimizer):
         Whether the acquisitions score the next observation (the latent
         value's spread plus the learned noise) rather than the latent value
         alone; see the module docstring for why and what it measured.
+    length_peak : float, default=0.3
+        Where the GP's prior on the length scales of the numeric parameters
+        peaks, as a fraction of the parameter's range (its unit-cube
+        side); the one-hot columns of categorical parameters keep the peak
+        at 1 (``GaussianProcess.length_peak``).
 
     The defaults were chosen by ``python -m benchmarks.defaults bayes``
     (``benchmarks/results/bayes_defaults.md``): GP-Hedge over EI, PI or LCB
@@ -362,9 +371,13 @@ class GPOptimizer(Optimizer):
         warping="power",
         clip=10.0,
         observation_noise=True,
+        length_peak=LENGTH_PEAK,
     ):
         super().__init__(space, seed)
         self.observation_noise = observation_noise
+        if not (isinstance(length_peak, numbers.Real) and 0 < length_peak < np.inf):
+            raise ValueError(f"length_peak={length_peak!r} is not a positive number.")
+        self.length_peak = length_peak
         self.warping = warping
         self.clip = clip
         if acq_func not in ACQ_FUNCS:
@@ -383,6 +396,7 @@ class GPOptimizer(Optimizer):
         self.n_polish = n_polish
         self.encoding = _Encoding(space)
         self.gp = GaussianProcess(n_restarts=n_restarts)
+        self.gp.length_peak = self._length_peaks(length_peak)
         self.hedge = Hedge() if acq_func in ("gp_hedge", "auto") else None
         self.pending = {}  # key -> point asked and not yet told
         self._design = []  # points of the initial design not yet proposed, last first
@@ -396,6 +410,15 @@ class GPOptimizer(Optimizer):
         # Polish the acquisitions' best candidates acquisition by acquisition
         # (batches), or all in one L-BFGS-B problem (the asynchronous mode).
         self.polish_jointly = False
+
+    def _length_peaks(self, peak):
+        """The GP's length-scale prior peaks, column by column: ``peak`` on
+        the numeric columns, 1 on the one-hot and branch columns."""
+        peaks = np.ones(self.encoding.width)
+        columns = [c for c in self.encoding.numeric_columns if len(c)]
+        if columns:
+            peaks[np.concatenate(columns)] = peak
+        return peaks
 
     # -- ask / tell -----------------------------------------------------------
     def ask(self, n_points=1):
@@ -428,6 +451,8 @@ class GPOptimizer(Optimizer):
         state.setdefault("refit_every", 1)
         state.setdefault("polish_jointly", False)
         state.setdefault("observation_noise", False)
+        # Its GP has no peaks of its own either: the class's, 1 (as then).
+        state.setdefault("length_peak", 1.0)
         state.setdefault("_conditioned_on", state["_fitted_on"])
         state.setdefault("_restarted_on", state["_fitted_on"])
         self.__dict__.update(state)
