@@ -23,7 +23,11 @@ noise, the same with ``"observation_noise=False (before 2026-12-06)"``,
 (``benchmarks/results/peers/hebo-ablations/README.md``), ``--seeds 20
 --variants "defaults (acq_func=gp_hedge, clip=10)" "kernel=matern32
 (HEBO's)" "noise prior of HEBO" "kernel and noise prior of HEBO" --name
-bayes_hebo_gp``.  Each table is followed by every
+bayes_hebo_gp``; the length-scale prior's peak
+(``benchmarks/results/peers/length-peak/README.md``), ``--seeds 40
+--variants "defaults (acq_func=gp_hedge, clip=10)" "length_peak=1 everywhere
+(before 2026-12-06)" "length_peak=0.3 everywhere" --name
+bayes_length_peak``.  Each table is followed by every
 variant's difference from the first, paired by seed, with its interval.
 """
 

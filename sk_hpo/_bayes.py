@@ -14,7 +14,34 @@ The model:
   Cowen-Rivers et al. 2022), so that a few huge losses (an exploding log
   loss, a diverging model) do not flatten the rest;
 - a Matérn-5/2 GP with one length scale per input and learned noise
-  (``sk_hpo._gp``).
+  (``sk_hpo._gp``), whose prior on the length scales of the numeric
+  inputs peaks at 0.3 of their range (``length_peak``) and on the one-hot
+  columns at 1.
+
+The peak at 0.3 is HEBO's: it starts each length scale at the median
+distance between the observed points along that input (about 0.3 of the
+range for points spread uniformly) and moves it little in its 100 steps of
+stochastic-gradient Langevin dynamics, where our prior peaked at the cube's
+side everywhere.  Shorter scales let a model of 20-30 points follow a
+rugged function instead of calling its bumps noise.  Chosen after seeing
+results (2026-12-06), in three steps: on the quality suite's seeds 0-10 a
+peak of 0.3 on every column beat 0.5 and 1 (scratch runs); on fresh seeds
+11-21 it was ahead at 30 fits and behind at 60; bare ask/tell (40 seeds)
+showed it clearly better on Hartmann-6, Rosenbrock-10 and Levy-10 at 30
+evaluations and far worse on the mixed function (log10 regret +3.45), whose
+categories, one-hot at scales of 0.3, stopped informing each other; so the
+one-hot columns kept the peak at 1, which left the mixed function level at
+60 evaluations (+0.54 [0.00, 1.08] at 30, both within 1e-6 of its optimum).
+That version, run once on seeds 0-21 of the quality suite, against the peak
+at 1 (``benchmarks/results/peers/length-peak``): mean normalised score 58.7 /
+64.8 at 30 / 60 fits against 55.7 / 63.8 (+3.0 [-0.7, +9.0] and +1.0
+[-8.9, +9.9]), up on ``hartmann6`` (78.3 to 90.4) and ``rosenbrock10``
+(64.9 to 82.1) at 30 and on ``extratrees-breast-nll`` (44.9 to 56.9) at 60,
+down on ``hgb-diabetes-mse`` at 60 (30.0 to 17.7).  Its cost: the
+asynchronous mode's joint polish saves less on Hartmann-6 (0.65 of the
+predictions of polishing each acquisition alone, summed over four seeds,
+against 0.43 with the peak at 1; on Levy-10 0.38 against 0.33).  A stored search from before keeps the peak at 1 when
+resumed.
 
 The acquisitions score the next *observation*, not the latent value: its
 standard deviation is the posterior's plus the learned noise

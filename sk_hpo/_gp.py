@@ -18,9 +18,15 @@ inverse squared length scale ``1 / l**2`` (``-0.1 (x + 1 / x)``).  It peaks at
 model fitted to a handful of points varies on the scale of the cube rather
 than staying nearly flat across it, and exploits sooner.
 
-Chosen after seeing results (2026-12-04).  Until then the length-scale
-prior was the dimension-scaled log-normal of Hvarfner, Hellsten and Nardi
-(2024, "Vanilla Bayesian Optimization Performs Great in High Dimensions"),
+Where the prior peaks is ``length_peak`` (``c``: the density is
+``-0.1 ((l / c)**2 + (c / l)**2)``), a number or one per column; a
+``GaussianProcess`` alone peaks at 1, and ``GPOptimizer`` sets 0.3 on the
+numeric columns and 1 on the one-hot ones (since 2026-12-06; its module
+docstring says why).
+
+The peaked prior was chosen after seeing results (2026-12-04).  Until then
+the length-scale prior was the dimension-scaled log-normal of Hvarfner,
+Hellsten and Nardi (2024, "Vanilla Bayesian Optimization Performs Great in High Dimensions"),
 ``log l ~ N(sqrt(2) + log(D) / 2, 3)``, whose median is 10 in six
 dimensions: smoother models that explored longer.  Optuna's ``GPSampler``
 led ours on Hartmann-6 at 30 fits in the peers benchmark.  Over 120 seeds of
