@@ -217,6 +217,31 @@ def test_a_state_stored_before_observation_noise_scores_the_latent_value():
     assert restored.observation_noise is False
 
 
+def test_length_peak_is_checked_and_applies_to_numeric_columns_only():
+    space = SearchSpace({"x": Real(0, 1), "c": Categorical(["a", "b", "c"]), "n": Integer(1, 9)})
+    opt = GPOptimizer(space, 0)
+    # Columns in the order of the names: c (one-hot, three columns), n, x.
+    assert list(opt.gp.length_peak) == [1.0, 1.0, 1.0, 0.3, 0.3]
+    assert list(GPOptimizer(space, 0, length_peak=0.5).gp.length_peak) == [1, 1, 1, 0.5, 0.5]
+    for bad in (0, -1.0, np.inf, "0.3", None):
+        with pytest.raises(ValueError, match="length_peak="):
+            GPOptimizer(space, 0, length_peak=bad)
+
+
+def test_a_state_stored_before_length_peak_resumes_with_the_peak_at_one():
+    opt = _noisy_bowl_optimizer()
+    state = dict(opt.__dict__)
+    del state["length_peak"]
+    gp_state = dict(opt.gp.__dict__)
+    del gp_state["length_peak"]
+    state["gp"] = GaussianProcess.__new__(GaussianProcess)
+    state["gp"].__setstate__(gp_state)
+    restored = GPOptimizer.__new__(GPOptimizer)
+    restored.__setstate__(state)
+    assert restored.length_peak == 1.0 and restored.gp.length_peak == 1.0
+    assert len(restored.ask(1)) == 1
+
+
 def test_hedge_prefers_the_acquisition_whose_nominees_the_model_likes():
     hedge = Hedge(eta=1.0)
     rng = np.random.default_rng(0)
