@@ -42,16 +42,21 @@ def test_gp_marginal_likelihood_gradient_matches_finite_differences(length_prior
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-4)
 
 
-def test_gp_length_scales_of_a_few_points_stay_near_the_cube_side():
-    # Ten points of Hartmann-6: the default prior (peaked at l = 1) keeps the
-    # fitted length scales near the cube's side, where the dimension-scaled
-    # log-normal used before (median 10 in six dimensions) lets them grow.
+def _ten_hartmann6_points(seed):
+    """Ten random points of Hartmann-6 and their standardised values."""
     problem = FUNCTIONS["hartmann6"]
     names = list(problem.search_space)
+    X = np.random.default_rng(seed).random((10, 6))
+    y = np.array([problem(dict(zip(names, x))) for x in X])
+    return X, (y - y.mean()) / y.std()
+
+
+def test_gp_length_scales_of_a_few_points_stay_near_the_cube_side():
+    # Ten points of Hartmann-6: the GP's own prior (peaked at l = 1) keeps the
+    # fitted length scales near the cube's side, where the dimension-scaled
+    # log-normal used before (median 10 in six dimensions) lets them grow.
     for seed in range(3):
-        X = np.random.default_rng(seed).random((10, 6))
-        y = np.array([problem(dict(zip(names, x))) for x in X])
-        y = (y - y.mean()) / y.std()
+        X, y = _ten_hartmann6_points(seed)
         peaked = GaussianProcess().fit(X, y, np.random.default_rng(0))
         wide = GaussianProcess()
         wide.length_prior = "dimension-scaled"
@@ -64,12 +69,8 @@ def test_gp_length_scales_follow_the_prior_peak():
     # The peaked prior at length_peak = 0.3 (HEBO's length scales, a third of
     # the cube) fits scales near 0.3 where the prior at the cube's side fits
     # them near 1 to the same ten points of Hartmann-6.
-    problem = FUNCTIONS["hartmann6"]
-    names = list(problem.search_space)
     for seed in range(3):
-        X = np.random.default_rng(seed).random((10, 6))
-        y = np.array([problem(dict(zip(names, x))) for x in X])
-        y = (y - y.mean()) / y.std()
+        X, y = _ten_hartmann6_points(seed)
         medians = {}
         for peak in (0.3, 1.0):
             gp = GaussianProcess()
@@ -223,7 +224,7 @@ def test_length_peak_is_checked_and_applies_to_numeric_columns_only():
     # Columns in the order of the names: c (one-hot, three columns), n, x.
     assert list(opt.gp.length_peak) == [1.0, 1.0, 1.0, 0.3, 0.3]
     assert list(GPOptimizer(space, 0, length_peak=0.5).gp.length_peak) == [1, 1, 1, 0.5, 0.5]
-    for bad in (0, -1.0, np.inf, "0.3", None):
+    for bad in (0, -1.0, np.inf, np.nan, "0.3", None, True):
         with pytest.raises(ValueError, match="length_peak="):
             GPOptimizer(space, 0, length_peak=bad)
 
