@@ -43,7 +43,7 @@ from joblib import Parallel, delayed
 from sk_hpo import Categorical, Integer, SearchSpace
 from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
-from sk_hpo._gp import HEBO_NOISE_PRIOR, GaussianProcess
+from sk_hpo._gp import HEBO_NOISE_PRIOR
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS, minimise
 
@@ -113,22 +113,19 @@ def _bayes_restarting_at_every_point(problem, seed, n):
         _bayes._RESTART_DIVISOR = divisor
 
 
-def _bayes_dimension_scaled_prior(problem, seed, n):
-    """The GP's length-scale prior before 2026-12-04: the dimension-scaled
-    log-normal of Hvarfner et al. (2024), median 10 in six dimensions."""
-    optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
-    optimizer.gp.length_prior = "dimension-scaled"
-    return minimise(optimizer, problem, n)
-
-
-def _bayes_length_peak(peak):
-    """The GP's length-scale prior peaked at ``peak`` on every column, the
-    one-hot columns of categories included (``GaussianProcess.length_peak``;
-    the defaults peak at 0.3 on the numeric columns and at 1 on the others)."""
+def _bayes_gp(**attributes):
+    """The defaults with ``attributes`` set on the GP (``GaussianProcess``'s
+    options for its ablations): ``length_prior="dimension-scaled"``, the
+    prior before 2026-12-04 (Hvarfner et al. 2024, median 10 in six
+    dimensions); HEBO 0.3.6's ``kernel="matern32"`` and ``noise_prior``
+    (log-normal, mean log(0.01), standard deviation 0.5); a ``length_peak``
+    on every column, the one-hot columns of categories included (the
+    defaults peak at 0.3 on the numeric columns and at 1 on the others)."""
 
     def run(problem, seed, n):
         optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
-        optimizer.gp.length_peak = peak
+        for name, value in attributes.items():
+            setattr(optimizer.gp, name, value)
         return minimise(optimizer, problem, n)
 
     return run
@@ -140,19 +137,6 @@ def _bayes_polishing_jointly(problem, seed, n):
     optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
     optimizer.polish_jointly = True
     return minimise(optimizer, problem, n)
-
-
-def _bayes_as_hebo(kernel=GaussianProcess.kernel, noise_prior=GaussianProcess.noise_prior):
-    """The GP with HEBO 0.3.6's kernel (Matérn-3/2) and/or its prior on the
-    noise variance (log-normal, mean log(0.01), standard deviation 0.5)."""
-
-    def run(problem, seed, n):
-        optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
-        optimizer.gp.kernel = kernel
-        optimizer.gp.noise_prior = noise_prior
-        return minimise(optimizer, problem, n)
-
-    return run
 
 
 ALGORITHMS = {
@@ -193,13 +177,13 @@ ALGORITHMS = {
         "skopt.Optimizer, gp_hedge (reference)": _skopt_values,
         "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
-        "length_prior=dimension-scaled (before 2026-12-04)": _bayes_dimension_scaled_prior,
+        "length_prior=dimension-scaled (before 2026-12-04)": _bayes_gp(length_prior="dimension-scaled"),
         "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
-        "kernel=matern32 (HEBO's)": _bayes_as_hebo(kernel="matern32"),
-        "noise prior of HEBO": _bayes_as_hebo(noise_prior=HEBO_NOISE_PRIOR),
-        "kernel and noise prior of HEBO": _bayes_as_hebo("matern32", HEBO_NOISE_PRIOR),
-        "length_peak=1 everywhere (before 2026-12-06)": _bayes_length_peak(1.0),
-        "length_peak=0.3 everywhere": _bayes_length_peak(0.3),
+        "kernel=matern32 (HEBO's)": _bayes_gp(kernel="matern32"),
+        "noise prior of HEBO": _bayes_gp(noise_prior=HEBO_NOISE_PRIOR),
+        "kernel and noise prior of HEBO": _bayes_gp(kernel="matern32", noise_prior=HEBO_NOISE_PRIOR),
+        "length_peak=1 everywhere (before 2026-12-06)": _bayes_gp(length_peak=1.0),
+        "length_peak=0.3 everywhere": _bayes_gp(length_peak=0.3),
     }),
     "genetic": (GeneticAlgorithm, {
         "defaults (tournament_size=5)": {},

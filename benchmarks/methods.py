@@ -26,7 +26,7 @@ from sk_hpo import (
     Real,
     TPESearchCV,
 )
-from sk_hpo._gp import HEBO_NOISE_PRIOR, GaussianProcess
+from sk_hpo._gp import HEBO_NOISE_PRIOR
 from sk_hpo.testing import FunctionEstimator
 
 
@@ -510,65 +510,52 @@ class _BayesPolishingJointly(BayesSearchCV):
         return optimizer
 
 
-class _BayesAsHEBO(BayesSearchCV):
-    """BayesSearchCV with one or both of the GP choices HEBO 0.3.6 makes by
-    default that ours does not: the Matérn-3/2 kernel (ours: 5/2), and a
-    tight log-normal prior on the noise variance of the standardised
-    scores, mean log(0.01) and standard deviation 0.5 (ours: log(1e-3) and
-    2.5, which lets the noise be learned from the data)."""
+class _BayesGP(BayesSearchCV):
+    """BayesSearchCV with ``gp_attributes`` set on its GP (``GaussianProcess``'s
+    options for the ablations): HEBO 0.3.6's choices that ours does not
+    make, the Matérn-3/2 kernel (ours: 5/2) and a tight log-normal prior on
+    the noise variance of the standardised scores, mean log(0.01) and
+    standard deviation 0.5 (ours: log(1e-3) and 2.5, which lets the noise be
+    learned from the data); or the length-scale prior's peak on every
+    column (``length_peak``, in units of the unit cube's side), the one-hot
+    columns of categories included: 1 everywhere was our GP before
+    2026-12-06 (benchmarks/results/peers/length-peak)."""
 
-    kernel = GaussianProcess.kernel
-    noise_prior = GaussianProcess.noise_prior
-
-    def _make_optimizer(self, space, seed):
-        optimizer = super()._make_optimizer(space, seed)
-        optimizer.gp.kernel = self.kernel
-        optimizer.gp.noise_prior = self.noise_prior
-        return optimizer
-
-
-class _BayesMatern32(_BayesAsHEBO):
-    kernel = "matern32"
-
-
-class _BayesHEBONoisePrior(_BayesAsHEBO):
-    noise_prior = HEBO_NOISE_PRIOR
-
-
-class _BayesHEBOGP(_BayesAsHEBO):
-    kernel = "matern32"
-    noise_prior = HEBO_NOISE_PRIOR
-
-
-class _BayesLengthPeak(BayesSearchCV):
-    """BayesSearchCV whose GP's length-scale prior peaks at ``length_peak``
-    (``GaussianProcess.length_peak``, in units of the unit cube's side) on
-    every column, or with ``numeric_only`` on the numeric columns alone (the
-    one-hot columns of categories at 1).  At 1 everywhere: our GP before
-    2026-12-06; 0.3 on the numeric columns: its defaults since
-    (``GPOptimizer(length_peak=0.3)``, benchmarks/results/peers/length-peak)."""
-
-    length_peak = GaussianProcess.length_peak
-    numeric_only = False
+    gp_attributes = ()  # (name, value) pairs
 
     def _make_optimizer(self, space, seed):
         optimizer = super()._make_optimizer(space, seed)
-        optimizer.gp.length_peak = (optimizer._length_peaks(self.length_peak)
-                                    if self.numeric_only else self.length_peak)
+        for name, value in self.gp_attributes:
+            setattr(optimizer.gp, name, value)
         return optimizer
 
 
-class _BayesLengthPeak03(_BayesLengthPeak):
-    length_peak = 0.3
+class _BayesMatern32(_BayesGP):
+    gp_attributes = (("kernel", "matern32"),)
 
 
-class _BayesLengthPeak1(_BayesLengthPeak):
-    length_peak = 1.0
+class _BayesHEBONoisePrior(_BayesGP):
+    gp_attributes = (("noise_prior", HEBO_NOISE_PRIOR),)
 
 
-class _BayesLengthPeak03Numeric(_BayesLengthPeak):
-    length_peak = 0.3
-    numeric_only = True
+class _BayesHEBOGP(_BayesGP):
+    gp_attributes = (("kernel", "matern32"), ("noise_prior", HEBO_NOISE_PRIOR))
+
+
+class _BayesLengthPeak03(_BayesGP):
+    gp_attributes = (("length_peak", 0.3),)
+
+
+class _BayesLengthPeak1(_BayesGP):
+    gp_attributes = (("length_peak", 1.0),)
+
+
+class _BayesLengthPeak03Numeric(BayesSearchCV):
+    """The peak at 0.3 on the numeric columns alone, through GPOptimizer's own
+    option: our defaults since 2026-12-06, named for the run that chose them."""
+
+    def _optimizer_options(self):
+        return {**super()._optimizer_options(), "length_peak": 0.3}
 
 
 # Variants of our searches, run only when named (--methods); as they are not
