@@ -177,11 +177,13 @@ ALGORITHMS = {
         "skopt.Optimizer, gp_hedge (reference)": _skopt_values,
         "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
-        "length_prior=dimension-scaled (before 2026-12-04)": _bayes_gp(length_prior="dimension-scaled"),
+        "length_prior=dimension-scaled (before 2026-12-04)":
+            _bayes_gp(length_prior="dimension-scaled"),
         "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
         "kernel=matern32 (HEBO's)": _bayes_gp(kernel="matern32"),
         "noise prior of HEBO": _bayes_gp(noise_prior=HEBO_NOISE_PRIOR),
-        "kernel and noise prior of HEBO": _bayes_gp(kernel="matern32", noise_prior=HEBO_NOISE_PRIOR),
+        "kernel and noise prior of HEBO":
+            _bayes_gp(kernel="matern32", noise_prior=HEBO_NOISE_PRIOR),
         "length_peak=1 everywhere (before 2026-12-06)": _bayes_gp(length_peak=1.0),
         "length_peak=0.3 everywhere": _bayes_gp(length_peak=0.3),
     }),

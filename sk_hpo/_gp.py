@@ -26,9 +26,9 @@ docstring says why).
 
 The peaked prior was chosen after seeing results (2026-12-04).  Until then
 the length-scale prior was the dimension-scaled log-normal of Hvarfner,
-Hellsten and Nardi (2024, "Vanilla Bayesian Optimization Performs Great in High Dimensions"),
-``log l ~ N(sqrt(2) + log(D) / 2, 3)``, whose median is 10 in six
-dimensions: smoother models that explored longer.  Optuna's ``GPSampler``
+Hellsten and Nardi (2024, "Vanilla Bayesian Optimization Performs Great in
+High Dimensions"), ``log l ~ N(sqrt(2) + log(D) / 2, 3)``, whose median is
+10 in six dimensions: smoother models that explored longer.  Optuna's ``GPSampler``
 led ours on Hartmann-6 at 30 fits in the peers benchmark.  Over 120 seeds of
 bare ask/tell (``benchmarks/results/bayes_prior.md``) the peaked prior
 lowered the mean log10 regret on Hartmann-6 (by 0.13 at 30 evaluations, 0.19
