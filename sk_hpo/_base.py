@@ -256,6 +256,7 @@ class _SearchRun:
         self.study = study
         self.fallback_rng = np.random.default_rng([seed, 1])
         self.known = {}  # candidate key -> loss
+        self.known_splits = {}  # candidate key -> its scores split by split, or None
         self.scores = []  # optimised score of each candidate, nan if failed
         self.batches = []  # index of the batch of each candidate
         self.n_iter = search._budget()
@@ -303,6 +304,7 @@ class _SearchRun:
         self.fit_results.extend(outs)
         for candidate, point in zip(stored, points):
             self.known[self.space.key(point)] = candidate.loss
+            self.known_splits[self.space.key(point)] = self._split_scores(candidate.results)
             self.scores.append(-candidate.loss if np.isfinite(candidate.loss) else np.nan)
             self.batches.append(candidate.batch)
             self.n_failed += candidate.status == "failed"
@@ -339,7 +341,8 @@ class _SearchRun:
         pairs = zip(stored, points)
         for _, batch in itertools.groupby(pairs, key=lambda pair: pair[0].batch):
             candidates, batch_points = zip(*batch)
-            self.optimizer.tell(list(batch_points), [c.loss for c in candidates])
+            self.optimizer.tell(list(batch_points), [c.loss for c in candidates],
+                                self._splits_of(batch_points))  # fmt: skip
 
     def _restore_state(self, n_stored):
         """Continue the stored algorithm, if it is the one this search runs.
@@ -468,10 +471,11 @@ class _SearchRun:
                 self._warn_exhausted()
                 break
             losses, evaluated = self._evaluate(points)
-            self.optimizer.tell(points, losses)
+            self.optimizer.tell(points, losses, self._splits_of(points))
             if twins:
+                twin_points = [twin for twin, _ in twins]
                 self.optimizer.tell(
-                    [twin for twin, _ in twins], [self.known[key] for _, key in twins]
+                    twin_points, [self.known[key] for _, key in twins], self._splits_of(twin_points)
                 )
             if self.study is not None:
                 self.study.save_batch(evaluated, self._state_snapshot())
@@ -534,9 +538,10 @@ class _SearchRun:
     def finish(self, ticket):
         """Record a candidate whose splits all finished; True when a callback stops."""
         losses, evaluated = self._record_finished(ticket)
-        self.optimizer.tell([ticket.point], losses)
+        self.optimizer.tell([ticket.point], losses, self._splits_of([ticket.point]))
         if ticket.twins:
-            self.optimizer.tell(ticket.twins, losses * len(ticket.twins))
+            self.optimizer.tell(ticket.twins, losses * len(ticket.twins),
+                                self._splits_of(ticket.twins))  # fmt: skip
         return self._after_finish(evaluated)
 
     def _record_finished(self, ticket):
@@ -583,7 +588,7 @@ class _SearchRun:
                 key = self.space.key(point)
                 if key in self.known:
                     self.n_duplicates += 1
-                    self.optimizer.tell([point], [self.known[key]])
+                    self.optimizer.tell([point], [self.known[key]], [self.known_splits.get(key)])
                 elif key in batch_keys:
                     self.n_duplicates += 1
                     twins.append((point, key))
@@ -650,8 +655,27 @@ class _SearchRun:
             self.scores.append(score if ok else np.nan)
             self.batches.append(batch)
             self.known[self.space.key(point)] = loss
+            self.known_splits[self.space.key(point)] = self._split_scores(fits) if ok else None
             losses.append(loss)
         return losses, evaluated
+
+    def _splits_of(self, points):
+        """The known scores of ``points`` split by split (None where unknown)."""
+        return [self.known_splits.get(self.space.key(self.space.canonical(p))) for p in points]
+
+    def _split_scores(self, fits):
+        """A candidate's optimised score on each split, from its ``fits``
+        (``_fit_and_score``'s results, one per split); None if one is missing."""
+        key = self._score_key()[len("mean_test_"):]
+        out = []
+        for fit in fits:
+            score = fit.get("test_scores")
+            if isinstance(score, dict):
+                score = score.get(key)
+            if not isinstance(score, numbers.Real):
+                return None
+            out.append(float(score))
+        return tuple(out)
 
     def _score_key(self):
         """The ``cv_results_`` column the optimizer maximises."""

@@ -365,6 +365,11 @@ class GPOptimizer(Optimizer):
         Whether the acquisitions score the next observation (the latent
         value's spread plus the learned noise) rather than the latent value
         alone; see the module docstring for why and what it measured.
+    quiet_repeats : bool, default=True
+        Whether the next observation near candidates whose scores were told
+        split by split (``tell(..., splits=...)``) and repeated exactly on
+        every split by another candidate is taken as free of noise there;
+        see the module docstring for why and what it measured.
     length_peak : float, default=0.3
         Where the GP's prior on the length scales of the numeric parameters
         peaks, as a fraction of the parameter's range (its unit-cube
@@ -401,9 +406,13 @@ class GPOptimizer(Optimizer):
         clip=10.0,
         observation_noise=True,
         length_peak=LENGTH_PEAK,
+        quiet_repeats=True,
     ):
         super().__init__(space, seed)
         self.observation_noise = observation_noise
+        self.quiet_repeats = quiet_repeats
+        self.splits = []  # per told point: its scores split by split, or None
+        self._repeats = None  # encoded told points of repeated splits (cache)
         if (isinstance(length_peak, bool) or not isinstance(length_peak, numbers.Real)
                 or not 0 < length_peak < np.inf):
             raise ValueError(f"length_peak={length_peak!r} is not a positive number.")
@@ -470,8 +479,11 @@ class GPOptimizer(Optimizer):
             batch.append(point)
         return batch
 
-    def tell(self, points, losses):
-        keys = super().tell(points, losses)
+    def tell(self, points, losses, splits=None):
+        keys = super().tell(points, losses, splits)
+        self.splits.extend([None] * len(points) if splits is None else
+                           [None if s is None else tuple(map(float, s)) for s in splits])  # fmt: skip
+        self._repeats = None
         for key in keys:
             self.pending.pop(key, None)
         return keys
@@ -481,6 +493,10 @@ class GPOptimizer(Optimizer):
         state.setdefault("refit_every", 1)
         state.setdefault("polish_jointly", False)
         state.setdefault("observation_noise", False)
+        # Nor did it keep the scores split by split.
+        state.setdefault("quiet_repeats", False)
+        state.setdefault("splits", [None] * len(state["points"]))
+        state.setdefault("_repeats", None)
         # Its GP has no peaks of its own either: the class's, 1 (as then).
         state.setdefault("length_peak", 1.0)
         state.setdefault("_conditioned_on", state["_fitted_on"])
@@ -589,24 +605,57 @@ class GPOptimizer(Optimizer):
         if not self.observation_noise:
             return (std, np.ones_like(std), None) if grad else std
         gp = self.gp
-        noise = np.full(len(std), gp.noise)
-        d_noise = None
+        # The noise is scaled by 1 - rho**2 for each set of points it is
+        # absent at, rho the kernel's correlation to the set's nearest.
+        quiet = []
         if gp.n_exact:  # the fantasies, the GP's last rows
+            quiet.append(gp._X_scaled[len(gp.X) - gp.n_exact :])
+        repeats = self._repeated_rows() if self.quiet_repeats else None
+        if repeats is not None:
+            quiet.append(repeats * gp._inv_scale)
+        factor = np.ones(len(std))
+        d_factor = None
+        at = np.arange(len(rows))
+        for known in quiet:
             inv_scale = gp._inv_scale
-            corr, a, diff = gp._corr(rows * inv_scale, gp._X_scaled[len(gp.X) - gp.n_exact:])
+            corr, a, diff = gp._corr(rows * inv_scale, known)
             nearest = np.argmax(corr, axis=1)
-            at = np.arange(len(rows))
             rho = corr[at, nearest]
-            noise *= 1.0 - rho * rho
+            part = 1.0 - rho * rho
             if grad:
                 # d corr / dx_j = -5/3 a (x_j - p_j) / l_j**2, diff being (x - p) / l
                 d_rho = -(5.0 / 3.0) * a[at, nearest][:, None] * diff[at, nearest] * inv_scale
-                d_noise = -2.0 * gp.noise * rho[:, None] * d_rho
+                d_part = -2.0 * rho[:, None] * d_rho
+                d_factor = (d_part * factor[:, None] if d_factor is None
+                            else d_factor * part[:, None] + d_part * factor[:, None])  # fmt: skip
+            factor = factor * part
+        noise = gp.noise * factor
+        d_noise = None if d_factor is None else gp.noise * d_factor
         observed = np.sqrt(std * std + noise)
         if not grad:
             return observed
         d_rows = None if d_noise is None else 0.5 * d_noise / observed[:, None]
         return observed, std / observed, d_rows
+
+    def _repeated_rows(self):
+        """The encoded told points whose scores, told split by split, another
+        told point repeated exactly on every split (None: there are none).
+
+        Such candidates are one prediction fitted twice, or a plateau the
+        scores are flat on (an extra-trees ensemble whose ``max_depth`` is
+        beyond what ``min_samples_leaf`` allows it to reach); the next
+        observation near them repeats their score, noise or not.
+        """
+        if self._repeats is None:
+            groups = {}
+            for i, (splits, loss) in enumerate(zip(self.splits, self.losses)):
+                if splits is not None and np.isfinite(loss):
+                    groups.setdefault(splits, []).append(i)
+            rows = [i for members in groups.values() if len(members) > 1 for i in members]
+            self._repeats = (
+                self.encoding.encode([self.points[i] for i in rows]) if rows else False
+            )
+        return None if self._repeats is False else self._repeats
 
     def _acquisition(self, name, mean, std, best):
         if isinstance(name, str):

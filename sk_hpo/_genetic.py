@@ -145,8 +145,8 @@ class GeneticAlgorithm(Optimizer):
         self._n_asked += len(batch)
         return batch
 
-    def tell(self, points, losses):
-        keys = super().tell(points, losses)
+    def tell(self, points, losses, splits=None):
+        keys = super().tell(points, losses, splits)
         if self.steady_state:
             for point, key, loss in zip(points, keys, self.losses[-len(points):]):
                 self._tell_steady(self.space.canonical(point), key, loss)

@@ -3,7 +3,10 @@
 An optimizer knows nothing of scikit-learn: it proposes ``Point``s of a
 ``SearchSpace`` and is told the loss of each (lower is better; a failed
 evaluation is told as ``numpy.inf``).  Every point proposed by ``ask`` is
-told back exactly once, possibly in a later batch.
+told back exactly once, possibly in a later batch.  With a loss it may be
+told the scores the loss averages (``splits``: a cross-validation's score
+on each split), which a model can use to recognise two candidates that
+scored the same on every split.
 """
 
 import math
@@ -52,8 +55,12 @@ class Optimizer:
         candidates are running).  Nothing here; the models override it.
         """
 
-    def tell(self, points, losses):
+    def tell(self, points, losses, splits=None):
         """Record the losses of evaluated points (``inf`` for a failure).
+
+        ``splits``, optional: for each point, the scores its loss averages
+        (a tuple, one per cross-validation split) or None.  Only the models
+        that use them keep them.
 
         Returns the candidate keys of ``points``, for subclasses.
         """
@@ -61,6 +68,10 @@ class Optimizer:
         if len(points) != len(losses):
             raise ValueError(
                 f"tell() got {len(points)} points but {len(losses)} losses."
+            )
+        if splits is not None and len(splits) != len(points):
+            raise ValueError(
+                f"tell() got {len(points)} points but {len(splits)} splits."
             )
         losses = np.where(np.isnan(losses), np.inf, losses)
         self.points.extend(points)

@@ -103,8 +103,8 @@ class TPE(Optimizer):
         state.setdefault("pending", [])  # a state stored before it was kept
         self.__dict__.update(state)
 
-    def tell(self, points, losses):
-        keys = super().tell(points, losses)
+    def tell(self, points, losses, splits=None):
+        keys = super().tell(points, losses, splits)
         for key in keys:
             for i, (pending_key, _) in enumerate(self.pending):
                 if pending_key == key:
