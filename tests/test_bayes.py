@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from joblib import parallel_backend
 from scipy.optimize import approx_fprime
 from scipy.stats import norm
 from sklearn.base import clone
@@ -14,7 +15,6 @@ from sk_hpo._gp import HEBO_NOISE_PRIOR, GaussianProcess
 from sk_hpo._optimizer import RandomSampler
 from sk_hpo._search_space import Point
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
-
 
 # -- the Gaussian process ------------------------------------------------------
 
@@ -207,6 +207,83 @@ def test_a_pending_point_takes_the_noise_of_its_neighbourhood():
     # ... with its gradient, near the pending point and far from it.
     for x0 in (np.array([[0.72, 0.23]]), np.array([[0.2, 0.8]])):
         _assert_acquisition_gradients(opt, best, x0)
+
+
+def _bowl_with_a_repeat(quiet_repeats=True):
+    """The noisy bowl, told again with split scores: two distant candidates
+    that scored the same on every split, and one that no other repeats."""
+    opt = _noisy_bowl_optimizer()
+    opt.quiet_repeats = quiet_repeats
+    points = [opt.space.canonical(Point(0, np.array(x))) for x in ([0.8, 0.1], [0.9, 0.15], [0.05, 0.95])]
+    opt.tell(points, [0.4, 0.4, 0.5], splits=[(-0.3, -0.5), (-0.3, -0.5), (-0.4, -0.6)])
+    return opt
+
+
+def test_candidates_that_repeat_each_other_on_every_split_quiet_the_noise_near_them():
+    # Two candidates with the same score on every split are one prediction
+    # fitted twice, or a plateau: the next observation near them repeats
+    # it.  The noise goes there, comes back with the distance, and stays at
+    # a told candidate that nothing repeats (and everywhere without the option).
+    opt = _bowl_with_a_repeat()
+    best = opt._fit()
+    noise = opt.gp.noise
+    assert noise > 0.01
+    rows = np.array([[0.8, 0.1], [0.9, 0.15], [0.8, 0.1 + 0.05], [0.05, 0.95], [0.5, 0.5]])
+    _, latent = opt.gp.predict(rows)
+    extra = opt._observed_std(rows, latent) ** 2 - latent**2
+    np.testing.assert_allclose(extra[:2], 0.0, atol=1e-9)
+    assert 0 < extra[2] < extra[4] < extra[3] < noise * (1 + 1e-9)
+    assert extra[3] > 0.95 * noise  # a told candidate that nothing repeats, far from the repeats
+    for x0 in (np.array([[0.82, 0.13]]), np.array([[0.4, 0.5]])):
+        _assert_acquisition_gradients(opt, best, x0)
+    # With a pending point as well, both take their share of the noise.
+    opt.pend([opt.space.canonical(Point(0, np.array([0.3, 0.3])))])
+    best = opt._fit()
+    _assert_acquisition_gradients(opt, best, np.array([[0.32, 0.27]]))
+    _assert_acquisition_gradients(opt, best, np.array([[0.85, 0.12]]))
+    # Without the option the whole noise stays.
+    off = _bowl_with_a_repeat(quiet_repeats=False)
+    off._fit()
+    _, latent = off.gp.predict(rows[:2])
+    np.testing.assert_allclose(off._observed_std(rows[:2], latent) ** 2 - latent**2, off.gp.noise)
+
+
+def test_only_finite_told_split_scores_make_a_repeat():
+    opt = _noisy_bowl_optimizer()
+    assert opt._repeated_rows() is None  # told without splits
+    a, b, c = (opt.space.canonical(Point(0, np.array(x))) for x in ([0.1, 0.2], [0.5, 0.5], [0.9, 0.9]))
+    opt.tell([a, b], [np.inf, np.inf], splits=[(np.nan, 0.1), (np.nan, 0.1)])
+    assert opt._repeated_rows() is None  # failures repeat nothing
+    opt.tell([c], [0.3], splits=[(0.2, 0.1)])
+    opt.tell([a], [0.3], splits=[[0.2, 0.1]])  # lists are taken as tuples
+    np.testing.assert_allclose(opt._repeated_rows(), opt.encoding.encode([c, a]))
+    with pytest.raises(ValueError, match="1 points but 2 splits"):
+        opt.tell([a], [0.3], splits=[(0.2,), (0.1,)])
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_the_engine_tells_each_candidates_scores_split_by_split(asynchronous):
+    X, y = load_iris(return_X_y=True)
+    space = {"C": Real(1e-2, 1e2, prior="log-uniform"), "gamma": Real(1e-3, 1e1, prior="log-uniform")}
+    search = BayesSearchCV(SVC(), space, n_iter=8, cv=3, random_state=0, n_jobs=2 if asynchronous else None,
+                           asynchronous=asynchronous, refit=False)  # fmt: skip
+    with parallel_backend("threading"):
+        search.fit(X, y)
+    opt, results = search.optimizer_, search.cv_results_
+    assert len(opt.points) == 8  # no proposal repeated: told in the order of cv_results_
+    for i, (point, splits) in enumerate(zip(opt.points, opt.splits)):
+        assert opt.space.to_params(point) == results["params"][i]
+        assert splits == tuple(results[f"split{k}_test_score"][i] for k in range(3))
+
+
+def test_a_state_stored_before_split_scores_keeps_the_noise_of_repeats():
+    opt = _bowl_with_a_repeat()
+    state = dict(opt.__dict__)
+    for key in ("quiet_repeats", "splits", "_repeats"):
+        del state[key]
+    restored = GPOptimizer.__new__(GPOptimizer)
+    restored.__setstate__(state)
+    assert restored.quiet_repeats is False and restored.splits == [None] * len(opt.points)
 
 
 def test_a_state_stored_before_observation_noise_scores_the_latent_value():
