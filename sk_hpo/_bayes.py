@@ -83,32 +83,33 @@ against scoring the latent value, the mean log10 regret was lower on Branin
 functions (``bayes_observation_noise-batch4.md``). A stored search from
 before keeps scoring the latent value when resumed.
 
-Where the engine tells each candidate's scores split by split
-(``tell(..., splits=...)``: a cross-validation's score on each split), a
-told candidate that another repeats exactly on every split takes that
-noise away from its neighbourhood (``quiet_repeats``), as a pending point
-does: the noise added is scaled by ``1 - rho**2``, ``rho`` the kernel's
-correlation to the nearest such candidate.  Two candidates that score the
-same on every split are one prediction fitted twice, or a plateau: an
-extra-trees ensemble whose ``min_samples_leaf`` keeps its trees shallower
-than any ``max_depth`` tried (one search of ``extratrees-breast-nll``
-fitted that one model 35 times in 40 fits, the learned noise keeping the
-next observation's improvement there positive).  The next observation
-near them repeats their score.  Equal *mean* scores cannot tell these
-from two accuracies that tie by chance, where more candidates are where a
-luckier score is found: taking those as noiseless lost on
-``mlp-digits-acc`` (22.8 to 4.6 at 60 fits, seeds 0-10), and keeping a
-neighbour condition was level on fresh seeds.  Chosen after seeing
-results (2026-12-07; ``benchmarks/results/peers/quiet-repeats``): on the
-quality suite's 15 seeds, paired by seed, the mean over the 12 tasks moved
-by +1.7 [+0.3, +3.2] at 30 fits and +2.3 [-0.5, +5.0] at 60
+Where the engine tells each candidate's scores split by split (``tell(...,
+splits=...)``: a cross-validation's score on each split), a told candidate
+that another repeats exactly on every split takes that noise away from its
+neighbourhood (``quiet_repeats``), as a pending point does: the noise
+added is scaled by ``1 - rho**2``, ``rho`` the kernel's correlation to the
+nearest such candidate.  Two candidates that score the same on every split
+are one prediction fitted twice, or a plateau: an extra-trees ensemble
+whose ``min_samples_leaf`` keeps its trees shallower than any
+``max_depth`` tried (one search of ``extratrees-breast-nll`` fitted that
+one model 35 times in 40 fits, the learned noise keeping the next
+observation's improvement there positive).  The next observation near them
+repeats their score.  With a single split (a holdout) an equal score is
+only an equal mean, and is not taken as a repeat: equal *mean* scores
+cannot tell these from two accuracies that tie by chance, where more
+candidates are where a luckier score is found: taking those as noiseless
+lost on ``mlp-digits-acc`` (22.8 to 4.6 at 60 fits, seeds 0-10), and
+keeping a neighbour condition was level on fresh seeds.  Chosen after
+seeing results (2026-12-07; ``benchmarks/results/peers/quiet-repeats``):
+on the quality suite's 15 seeds, paired by seed, the mean over the 12
+tasks moved by +1.7 [+0.3, +3.2] at 30 fits and +2.3 [-0.5, +5.0] at 60
 (``svm-synthetic-acc`` 45.8 to 61.5 and ``knn-wine-acc`` 13.6 to 30.0 at
 60 fits, means over seeds; ``mlp-digits-acc`` 21.7 to 13.3).  On the 11
 seeds not looked at before the choice (11-21) it is level: +1.2 [-0.4,
 +2.9] and +1.0 [-2.3, +4.5]; over all 22, +1.9 [+0.7, +3.0] and +1.1
-[-1.1, +3.4].  It is kept as a correction, not as a gain: it costs
-nothing measurable, and it stops a search from refitting one model.  The
-test functions' scores never repeat, and their candidates are unchanged.  A
+[-1.1, +3.4].  It is kept as a correction, not as a gain: it costs nothing
+measurable, and it stops a search from refitting one model.  The test
+functions' scores never repeat, and their candidates are unchanged.  A
 search told no splits (the bare ask/tell, a stored state from before)
 behaves as before.
 
@@ -396,8 +397,9 @@ class GPOptimizer(Optimizer):
         alone; see the module docstring for why and what it measured.
     quiet_repeats : bool, default=True
         Whether the next observation near candidates whose scores were told
-        split by split (``tell(..., splits=...)``) and repeated exactly on
-        every split by another candidate is taken as free of noise there;
+        split by split (``tell(..., splits=...)``, two splits or more) and
+        repeated exactly on every split by another candidate is taken as
+        free of noise there;
         see the module docstring for why and what it measured.
     length_peak : float, default=0.3
         Where the GP's prior on the length scales of the numeric parameters
@@ -667,8 +669,9 @@ class GPOptimizer(Optimizer):
         return observed, std / observed, d_rows
 
     def _repeated_rows(self):
-        """The encoded told points whose scores, told split by split, another
-        told point repeated exactly on every split (None: there are none).
+        """The encoded told points whose scores, told split by split (two
+        splits or more), another told point repeated exactly on every split
+        (None: there are none).
 
         Such candidates are one prediction fitted twice, or a plateau the
         scores are flat on (an extra-trees ensemble whose ``max_depth`` is
@@ -678,7 +681,9 @@ class GPOptimizer(Optimizer):
         if self._repeats is None:
             groups = {}
             for i, (splits, loss) in enumerate(zip(self.splits, self.losses)):
-                if splits is not None and np.isfinite(loss):
+                # One split (a holdout) makes an equal score an equal mean,
+                # which two accuracies reach by chance: not a repeat.
+                if splits is not None and len(splits) > 1 and np.isfinite(loss):
                     groups.setdefault(splits, []).append(i)
             rows = [i for members in groups.values() if len(members) > 1 for i in members]
             self._repeats = (

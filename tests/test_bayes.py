@@ -254,6 +254,8 @@ def test_only_finite_told_split_scores_make_a_repeat():
     a, b, c = (opt.space.canonical(Point(0, np.array(x))) for x in ([0.1, 0.2], [0.5, 0.5], [0.9, 0.9]))
     opt.tell([a, b], [np.inf, np.inf], splits=[(np.nan, 0.1), (np.nan, 0.1)])
     assert opt._repeated_rows() is None  # failures repeat nothing
+    opt.tell([b, c], [0.4, 0.4], splits=[(0.6,), (0.6,)])
+    assert opt._repeated_rows() is None  # one split: an equal mean, not a repeat
     opt.tell([c], [0.3], splits=[(0.2, 0.1)])
     opt.tell([a], [0.3], splits=[[0.2, 0.1]])  # lists are taken as tuples
     np.testing.assert_allclose(opt._repeated_rows(), opt.encoding.encode([c, a]))
