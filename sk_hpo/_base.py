@@ -473,10 +473,10 @@ class _SearchRun:
             losses, evaluated = self._evaluate(points)
             self.optimizer.tell(points, losses, self._splits_of(points))
             if twins:
-                twin_points = [twin for twin, _ in twins]
                 self.optimizer.tell(
-                    twin_points, [self.known[key] for _, key in twins], self._splits_of(twin_points)
-                )
+                    [twin for twin, _ in twins], [self.known[key] for _, key in twins],
+                    [self.known_splits[key] for _, key in twins],
+                )  # fmt: skip
             if self.study is not None:
                 self.study.save_batch(evaluated, self._state_snapshot())
             self._check_all_failed()
@@ -661,7 +661,7 @@ class _SearchRun:
 
     def _splits_of(self, points):
         """The known scores of ``points`` split by split (None where unknown)."""
-        return [self.known_splits.get(self.space.key(self.space.canonical(p))) for p in points]
+        return [self.known_splits.get(self.space.key(p)) for p in points]
 
     def _split_scores(self, fits):
         """A candidate's optimised score on each split, from its ``fits``

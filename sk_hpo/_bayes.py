@@ -636,6 +636,7 @@ class GPOptimizer(Optimizer):
         if not self.observation_noise:
             return (std, np.ones_like(std), None) if grad else std
         gp = self.gp
+        inv_scale = gp._inv_scale
         # The noise is scaled by 1 - rho**2 for each set of points it is
         # absent at, rho the kernel's correlation to the set's nearest.
         quiet = []
@@ -643,29 +644,24 @@ class GPOptimizer(Optimizer):
             quiet.append(gp._X_scaled[len(gp.X) - gp.n_exact :])
         repeats = self._repeated_rows() if self.quiet_repeats else None
         if repeats is not None:
-            quiet.append(repeats * gp._inv_scale)
-        factor = np.ones(len(std))
-        d_factor = None
+            quiet.append(repeats * inv_scale)
+        scaled = rows * inv_scale
         at = np.arange(len(rows))
+        noise = np.full(len(std), gp.noise)
+        d_noise = np.zeros(rows.shape) if grad else None
         for known in quiet:
-            inv_scale = gp._inv_scale
-            corr, a, diff = gp._corr(rows * inv_scale, known)
+            corr, a, diff = gp._corr(scaled, known)
             nearest = np.argmax(corr, axis=1)
             rho = corr[at, nearest]
-            part = 1.0 - rho * rho
             if grad:
                 # d corr / dx_j = -5/3 a (x_j - p_j) / l_j**2, diff being (x - p) / l
                 d_rho = -(5.0 / 3.0) * a[at, nearest][:, None] * diff[at, nearest] * inv_scale
-                d_part = -2.0 * rho[:, None] * d_rho
-                d_factor = (d_part * factor[:, None] if d_factor is None
-                            else d_factor * part[:, None] + d_part * factor[:, None])  # fmt: skip
-            factor = factor * part
-        noise = gp.noise * factor
-        d_noise = None if d_factor is None else gp.noise * d_factor
+                d_noise = d_noise * (1.0 - rho * rho)[:, None] - 2.0 * noise[:, None] * rho[:, None] * d_rho
+            noise *= 1.0 - rho * rho
         observed = np.sqrt(std * std + noise)
         if not grad:
             return observed
-        d_rows = None if d_noise is None else 0.5 * d_noise / observed[:, None]
+        d_rows = 0.5 * d_noise / observed[:, None] if quiet else None
         return observed, std / observed, d_rows
 
     def _repeated_rows(self):

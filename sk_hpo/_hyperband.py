@@ -155,9 +155,8 @@ class Hyperband:
         self.n_started += len(points)
         return bracket.level, points
 
-    def tell(self, points, losses, splits=None):
-        """The losses of the points of the last ask (``inf`` for a failure);
-        ``splits`` (see ``Optimizer.tell``) are not used."""
+    def tell(self, points, losses):
+        """The losses of the points of the last ask (``inf`` for a failure)."""
         bracket = self.bracket
         losses = np.asarray(losses, dtype=float)
         losses = np.where(np.isnan(losses), np.inf, losses).tolist()
