@@ -653,11 +653,12 @@ class GPOptimizer(Optimizer):
             corr, a, diff = gp._corr(scaled, known)
             nearest = np.argmax(corr, axis=1)
             rho = corr[at, nearest]
+            part = 1.0 - rho * rho
             if grad:
                 # d corr / dx_j = -5/3 a (x_j - p_j) / l_j**2, diff being (x - p) / l
                 d_rho = -(5.0 / 3.0) * a[at, nearest][:, None] * diff[at, nearest] * inv_scale
-                d_noise = d_noise * (1.0 - rho * rho)[:, None] - 2.0 * noise[:, None] * rho[:, None] * d_rho
-            noise *= 1.0 - rho * rho
+                d_noise = d_noise * part[:, None] - 2.0 * noise[:, None] * rho[:, None] * d_rho
+            noise *= part
         observed = np.sqrt(std * std + noise)
         if not grad:
             return observed
