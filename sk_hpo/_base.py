@@ -302,9 +302,12 @@ class _SearchRun:
         with self._formatting_results():
             self.results = replay(self.evaluate_candidates, self.search, params, outs, more)
         self.fit_results.extend(outs)
-        for candidate, point in zip(stored, points):
+        splits = self._split_scores(slice(None), n_splits)
+        for candidate, point, split in zip(stored, points, splits):
             self.known[self.space.key(point)] = candidate.loss
-            self.known_splits[self.space.key(point)] = self._split_scores(candidate.results)
+            self.known_splits[self.space.key(point)] = (
+                split if np.isfinite(candidate.loss) else None
+            )
             self.scores.append(-candidate.loss if np.isfinite(candidate.loss) else np.nan)
             self.batches.append(candidate.batch)
             self.n_failed += candidate.status == "failed"
@@ -632,8 +635,11 @@ class _SearchRun:
         new_fits = self.fit_results[n_before:]
         n_splits = len(new_fits) // len(points)
         scores = np.asarray(self.results[self._score_key()][-len(points) :], float)
+        splits = self._split_scores(slice(-len(points), None), n_splits)
         losses, evaluated = [], []
-        for i, (point, candidate, score) in enumerate(zip(points, candidates, scores)):
+        for i, (point, candidate, score, split) in enumerate(
+            zip(points, candidates, scores, splits)
+        ):
             fits = new_fits[i * n_splits : (i + 1) * n_splits]
             errors = [fit["fit_error"] for fit in fits if fit["fit_error"] is not None]
             ok = not errors and np.isfinite(score)
@@ -655,7 +661,7 @@ class _SearchRun:
             self.scores.append(score if ok else np.nan)
             self.batches.append(batch)
             self.known[self.space.key(point)] = loss
-            self.known_splits[self.space.key(point)] = self._split_scores(fits) if ok else None
+            self.known_splits[self.space.key(point)] = split if ok else None
             losses.append(loss)
         return losses, evaluated
 
@@ -663,19 +669,13 @@ class _SearchRun:
         """The known scores of ``points`` split by split (None where unknown)."""
         return [self.known_splits.get(self.space.key(p)) for p in points]
 
-    def _split_scores(self, fits):
-        """A candidate's optimised score on each split, from its ``fits``
-        (``_fit_and_score``'s results, one per split); None if one is missing."""
-        key = self._score_key()[len("mean_test_"):]
-        out = []
-        for fit in fits:
-            score = fit.get("test_scores")
-            if isinstance(score, dict):
-                score = score.get(key)
-            if not isinstance(score, numbers.Real):
-                return None
-            out.append(float(score))
-        return tuple(out)
+    def _split_scores(self, rows, n_splits):
+        """The optimised score on each split of ``cv_results_``' ``rows`` (a
+        slice): a tuple per row, read as the loss is (``_score_key``)."""
+        name = self._score_key()[len("mean_") :]  # test_score, or test_<metric>
+        columns = [np.asarray(self.results[f"split{k}_{name}"], dtype=float)[rows]
+                   for k in range(n_splits)]  # fmt: skip
+        return [tuple(row) for row in np.column_stack(columns).tolist()]
 
     def _score_key(self):
         """The ``cv_results_`` column the optimizer maximises."""
