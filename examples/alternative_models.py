@@ -1,4 +1,6 @@
-"""Joint search over alternative models: a conditional search space.
+"""
+Joint search over alternative models: a conditional search space
+================================================================
 
 A list of dicts is a set of branches; the search chooses the model as well
 as its parameters, under one budget, and each model keeps its own

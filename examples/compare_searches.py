@@ -1,4 +1,6 @@
-"""The three searches and random search side by side, compared with the plots.
+"""
+The three searches and random search side by side, compared with the plots
+==========================================================================
 
 Same task, budget and seed for each; ``sk_hpo.plots`` overlays their
 convergence and shows, for the TPE search, the score against each

@@ -1,4 +1,6 @@
-"""Scaling out with Dask: the fits on a dask.distributed cluster, no worker idle.
+"""
+Scaling out with Dask: the fits on a dask.distributed cluster, no worker idle
+=============================================================================
 
 ``joblib.parallel_backend("dask")`` sends the fits to a cluster.  With
 ``asynchronous=True`` each worker that frees gets the next fit at once,

@@ -1,4 +1,6 @@
-"""Architecture search for a Keras network on the digits, with early stopping.
+"""
+Architecture search for a Keras network on the digits, with early stopping
+==========================================================================
 
 A dense network on scikit-learn's 8x8 digits (our small MNIST), in a
 ``Pipeline`` after scaling.  TPESearchCV searches the depth, the units and

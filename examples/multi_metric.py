@@ -1,4 +1,6 @@
-"""Several metrics at once, the search optimising the one named by ``refit``.
+"""
+Several metrics at once, the search optimising the one named by ``refit``
+=========================================================================
 
 As in scikit-learn: ``scoring`` is a dict (or list) of scorers,
 ``cv_results_`` has every metric, ``refit`` names the one that picks

@@ -1,4 +1,6 @@
-"""A Pipeline whose preprocessing is searched along with the model.
+"""
+A Pipeline whose preprocessing is searched along with the model
+===============================================================
 
 The scaler is a choice among estimators (or ``"passthrough"``), the PCA
 dimension an integer, the classifier's regularisation a log-scaled real:

@@ -1,4 +1,6 @@
-"""Drop-in replacement of RandomizedSearchCV.
+"""
+Drop-in replacement of RandomizedSearchCV
+=========================================
 
 The ``param_distributions`` of a ``RandomizedSearchCV`` (scipy.stats
 distributions and lists) go unchanged into ``TPESearchCV`` and

@@ -130,6 +130,24 @@ class BaseModelSearchCV(BaseSearchCV):
         return self.n_points
 
     def fit(self, X, y=None, **params):
+        """Run the search: propose, cross-validate and learn, ``n_iter`` candidates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Training data; images for a convolutional Keras network.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Target, None for unsupervised learning.
+        **params : dict
+            Passed to the estimator's ``fit``, to the scorer and to the CV
+            splitter, as in :meth:`sklearn.model_selection.GridSearchCV.fit`.
+
+        Returns
+        -------
+        object
+            The fitted search, with ``cv_results_``, ``best_params_`` and,
+            with ``refit``, ``best_estimator_``.
+        """
         # The data is needed before the first fit: to check it, and for
         # the fingerprint of a stored search.
         check_data(X, y)
@@ -138,8 +156,6 @@ class BaseModelSearchCV(BaseSearchCV):
             return super().fit(X, y, **params)
         finally:
             del self._fit_data
-
-    fit.__doc__ = BaseSearchCV.fit.__doc__
 
     def _run_search(self, evaluate_candidates):
         asynchronous = bool(getattr(self, "asynchronous", False))

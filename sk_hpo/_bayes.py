@@ -15,148 +15,62 @@ The model:
   loss, a diverging model) do not flatten the rest;
 - a Matérn-5/2 GP with one length scale per input and learned noise
   (``sk_hpo._gp``), whose prior on the length scales of the numeric
-  inputs peaks at 0.3 of their range (``length_peak``) and on the one-hot
-  columns at 1.
+  inputs peaks at 0.3 of their range (``length_peak``, the size of HEBO's
+  length scales: a model of 20-30 points then follows a rugged function
+  instead of calling its bumps noise) and on the one-hot columns at 1 (so
+  that categories keep informing each other).
 
-The peak at 0.3 is HEBO's: it starts each length scale at the median
-distance between the observed points along that input (about 0.3 of the
-range for points spread uniformly) and moves it little in its 100 steps of
-stochastic-gradient Langevin dynamics, where our prior peaked at the cube's
-side everywhere.  Shorter scales let a model of 20-30 points follow a
-rugged function instead of calling its bumps noise.  Chosen after seeing
-results (2026-12-06), in three steps: on the quality suite's seeds 0-10 a
-peak of 0.3 on every column beat 0.5 and 1 (scratch runs); on fresh seeds
-11-21 it was ahead at 30 fits and behind at 60; bare ask/tell (40 seeds)
-showed it clearly better on Hartmann-6, Rosenbrock-10 and Levy-10 at 30
-evaluations and far worse on the mixed function (log10 regret +3.45), whose
-categories, one-hot at scales of 0.3, stopped informing each other; so the
-one-hot columns kept the peak at 1, which left the mixed function level at
-60 evaluations (+0.54 [0.00, 1.08] at 30, both within 1e-6 of its optimum).
-That version, run once on seeds 0-21 of the quality suite, against the peak
-at 1 (``benchmarks/results/peers/length-peak``): mean normalised score 58.7 /
-64.8 at 30 / 60 fits against 55.7 / 63.8 (+3.0 [-0.7, +9.0] and +1.0
-[-8.9, +9.9]), up on ``hartmann6`` (78.3 to 90.4) and ``rosenbrock10``
-(64.9 to 82.1) at 30 and on ``extratrees-breast-nll`` (44.9 to 56.9) at 60,
-down on ``hgb-diabetes-mse`` at 60 (30.0 to 17.7).  Its cost: the
-asynchronous mode's joint polish saves less on Hartmann-6 (0.65 of the
-predictions of polishing each acquisition alone, summed over four seeds,
-against 0.43 with the peak at 1; on Levy-10 0.38 against 0.33); its time
-outside fitting per 60-fit search was unchanged (1.68 s for both, run side
-by side on seeds 11-21).  A stored search from before keeps the peak at 1
-when resumed.
-
-The acquisitions score the next *observation*, not the latent value: its
-standard deviation is the posterior's plus the learned noise
-(``observation_noise``). Scored on the latent value alone, EI and PI vanish
-where many noisy scores pin the mean down, however good that region is, and
-the search leaves it for the corners. But a search is judged, and its
-``best_params_`` chosen, by the best score it observes, and on a
-cross-validated loss neighbouring candidates really do differ by more than
-the model can explain: an extra-trees ensemble's log loss jumps by 0.06 with
-each test sample that every tree puts at probability zero (a fold's loss by
-log(1 / machine epsilon) / 189), so the best scores are found by trying more
-candidates where the mean is low, which is what TPE and HEBO do there. HEBO
-(Cowen-Rivers et al. 2022) gets the same effect by adding a draw of the
-noise, scaled by ``sqrt(2)``, to the mean in each of its acquisitions; here
-it is deterministic, so the same seed proposes the same candidates. Chosen
-after seeing results (2026-12-06), having looked for why HEBO led on
-``extratrees-breast-nll``: on the quality suite's 15 seeds that task's
-median normalised score went from 30.1 / 25.6 to 54.8 / 48.9 at 30 / 60 fits
-(on 24 seeds of it alone, 31.0 / 28.4 to 47.9 / 45.3; half the noise instead
-of all of it, 10 seeds: no better than none), and the mean over the 12 tasks
-from 51.3 / 60.4 to 52.3 / 60.9 (+1.0 [-2.1, +7.3] and +0.5 [-2.4, +12.5]
-paired by seed: level). Medians that fell: ``svm-synthetic-acc`` at 30 and
-``mlp-digits-acc`` at 60 (by 32 and 25: one seed's best moving down by one
-cross-validation sample) and ``levy10`` at 60 (64.6 to 55.0; level over the
-40 seeds below). Over 40 seeds of bare ask/tell on the five test functions
-it lowered the mean log10 regret or left it level (the old minus the new, at
-30 / 60 evaluations: 0.22 / 0.27 on Branin, 0.07 / 0.24 on Hartmann-6, 0.10
-/ -0.01 on Rosenbrock-10, -0.01 / -0.02 on Levy-10 and 0.49 / -0.01 on the
-mixed function; intervals clear of zero: Rosenbrock-10 at 30, Branin and
-Hartmann-6 at 60; ``benchmarks/results/bayes_observation_noise.md``). A
-pending point (asked, not yet told) takes the noise of its neighbourhood
-with it (see ``_observed_std``): without that, the kriging believer's
-fantasy removed only the latent uncertainty there, and a batch on Branin
-gathered round a pending point, 4e-4 away. In batches of four over 20 seeds,
-against scoring the latent value, the mean log10 regret was lower on Branin
-(by 0.61 / 0.50, intervals clear of zero) and level on the other four
-functions (``bayes_observation_noise-batch4.md``). A stored search from
-before keeps scoring the latent value when resumed.
+The acquisitions (GP-Hedge's portfolio of EI, PI and LCB,
+``sk_hpo._acquisition``) score the next *observation*, not the latent
+value: its standard deviation is the posterior's plus the learned noise
+(``observation_noise``).  A search is judged, and its ``best_params_``
+chosen, by the best score it observes, and neighbouring candidates of a
+cross-validated score really do differ by more than the model explains;
+scored on the latent value alone, EI and PI vanish where many noisy scores
+pin the mean down, however good that region is.  It is deterministic, so
+the same seed proposes the same candidates.  A pending point (asked, not
+yet told) takes the noise of its neighbourhood with it (``_observed_std``),
+so that a batch does not gather round it.
 
 Where the engine tells each candidate's scores split by split (``tell(...,
-splits=...)``: a cross-validation's score on each split), a told candidate
-that another repeats exactly on every split takes that noise away from its
-neighbourhood (``quiet_repeats``), as a pending point does: the noise
-added is scaled by ``1 - rho**2``, ``rho`` the kernel's correlation to the
-nearest such candidate.  Two candidates that score the same on every split
-are one prediction fitted twice, or a plateau: an extra-trees ensemble
-whose ``min_samples_leaf`` keeps its trees shallower than any
-``max_depth`` tried (one search of ``extratrees-breast-nll`` fitted that
-one model 35 times in 40 fits, the learned noise keeping the next
-observation's improvement there positive).  The next observation near them
-repeats their score.  With a single split (a holdout) an equal score is
-only an equal mean, and is not taken as a repeat: equal *mean* scores
-cannot tell these from two accuracies that tie by chance, where more
-candidates are where a luckier score is found: taking those as noiseless
-lost on ``mlp-digits-acc`` (22.8 to 4.6 at 60 fits, seeds 0-10), and
-keeping a neighbour condition was level on fresh seeds.  Chosen after
-seeing results (2026-12-07; ``benchmarks/results/peers/quiet-repeats``):
-on the quality suite's 15 seeds, paired by seed, the mean over the 12
-tasks moved by +1.8 [+0.3, +3.3] at 30 fits and +2.5 [-0.1, +5.1] at 60
-(``svm-synthetic-acc`` 45.8 to 61.6 and ``knn-wine-acc`` 13.6 to 30.0 at
-60 fits, means over seeds; ``mlp-digits-acc`` 21.7 to 16.7).  On the 11
-seeds not looked at before the choice (11-21) it is level: +1.2 [-0.3,
-+2.8] and +0.9 [-2.2, +4.2]; over all 22, +1.9 [+0.7, +3.1] and +1.3
-[-0.9, +3.6].  It is kept as a correction, not as a gain: it costs nothing
-measurable, and it stops a search from refitting one model.  The test
-functions' scores never repeat, and their candidates are unchanged.  A
-search told no splits (the bare ask/tell, a stored state from before)
-behaves as before.
+splits=...)``), a told candidate that another repeats exactly on every
+split takes that noise away from its neighbourhood (``quiet_repeats``), as
+a pending point does: the noise added is scaled by ``1 - rho**2``, ``rho``
+the kernel's correlation to the nearest such candidate.  Two candidates
+that score the same on every split are one prediction fitted twice, or a
+plateau, and the next observation near them repeats their score.  With a
+single split (a holdout) an equal score is only an equal mean, which two
+accuracies reach by chance, so it is not taken as a repeat.  A search told
+no splits behaves as without this.
 
 The first ``n_initial_points`` come from a scrambled Sobol sequence.  After
-that, each proposal maximises the acquisition (``sk_hpo._acquisition``)
-over random candidates and candidates near the best observations, then
-polishes the best few by L-BFGS-B over their numeric coordinates;
-categories stay as drawn.  A batch (``ask(n)``, or points asked and not
-yet told) is built by the kriging believer: each pending point is added to
-the model with its posterior mean as a fantasy, which leaves the mean as it
-is but removes the uncertainty there, so the next point goes elsewhere.
+that, each proposal maximises the acquisition over random candidates and
+candidates near the best observations, then polishes the best few by
+L-BFGS-B over their numeric coordinates; categories stay as drawn.  A
+batch (``ask(n)``, or points asked and not yet told) is built by the
+kriging believer: each pending point is added to the model with its
+posterior mean as a fantasy, which leaves the mean as it is but removes
+the uncertainty there, so the next point goes elsewhere.
 
 Asynchronous searches (``asynchronous=True`` with several workers) are
 told one candidate at a time and must propose as fast as workers free:
 they refit the hyperparameters about once per batch's worth of results
 (``refit_every``), and polish the three acquisitions' best candidates in
-one L-BFGS-B problem (``polish_jointly``) instead of one each, a third as
-many predictions for about the same acquisition values (within 0.02 of
-log EI on Hartmann-6 and Levy-10), which made a proposal at 30-40 points
-of Hartmann-6 with a searched fit time about 25 % cheaper (on 2-4
-dimensional scikit-learn tasks, no cheaper), and was level in quality
-(batches of one, 10 seeds: the five test functions, and five
-scikit-learn tasks, ``benchmarks/results/polish_jointly``).  Batches keep
-polishing acquisition by acquisition, so their candidates are unchanged.
-Polishing only the acquisition the hedge draws (half the cost again) was
-tried first and lost 3.5 normalised points on scikit-learn tasks.
+one L-BFGS-B problem (``polish_jointly``) instead of one each: a third as
+many predictions for about the same acquisition values.  Batches polish
+acquisition by acquisition.
 
 Long searches: from 100 told points on, a refit of the hyperparameters
 starts only from the previous fit's values, and every ``n // 50`` new
-points also from the default start and a random start (three L-BFGS-B
-runs, the last two about three times as long as the first); Optuna's
-``GPSampler`` always starts only from its previous fit.  On the five test
-functions (5 seeds) this measured level with restarting at every point:
-mean log10 regret -3.14 / -3.24 / -3.42 at 150 / 200 / 300 evaluations
-against -3.08 / -3.17 / -3.48, levy10 the function that moved most (0.55
-to 0.35 at 150, -0.05 to -0.01 at 300), and 300-evaluation searches ran 1.6
-times faster (``benchmarks/results/bayes_defaults-300.md``).
+points also from the default start and a random start.  Beyond 300 told
+points the GP is fitted to the best 150 and 150 others drawn at random,
+and its hyperparameters are refitted every ``n // 50`` new points (the GP
+only conditioned on the new points in between), so a proposal costs less
+at 1000 or 3000 points than at 300 (TuRBO, Eriksson et al. 2019, bounds
+its local models the same way).
 
-Beyond 300 told points the GP is fitted to the best 150 and 150 others
-drawn at random, and its hyperparameters are refitted every ``n // 50``
-new points (the GP only conditioned on the new points in between), so a
-proposal costs less at 1000 or 3000 points than at 300 (TuRBO, Eriksson
-et al. 2019, bounds its local models the same way).  Up to 300 points
-every proposal refits the hyperparameters on all of them: refitting only
-every ``n // 50`` points from 100 on was tried and lost on levy10 at 300
-evaluations (3 seeds, regret 4.8 times higher in geometric mean, while
-equal on branin and no worse on hartmann6), so it was not kept.
+How each of these choices was measured, and which were made after seeing
+results, is in the documentation's design notes (``docs/design_notes.md``).
 """
 
 import functools
@@ -394,13 +308,13 @@ class GPOptimizer(Optimizer):
     observation_noise : bool, default=True
         Whether the acquisitions score the next observation (the latent
         value's spread plus the learned noise) rather than the latent value
-        alone; see the module docstring for why and what it measured.
+        alone; the module docstring says why, the design notes what it measured.
     quiet_repeats : bool, default=True
         Whether the next observation near candidates whose scores were told
         split by split (``tell(..., splits=...)``, two splits or more) and
         repeated exactly on every split by another candidate is taken as
         free of noise there;
-        see the module docstring for why and what it measured.
+        the module docstring says why, the design notes what it measured.
     length_peak : float, default=0.3
         Where the GP's prior on the length scales of the numeric parameters
         peaks, as a fraction of the parameter's range (its unit-cube

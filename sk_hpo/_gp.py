@@ -11,44 +11,21 @@ Hyperparameters (on the log scale): one length scale per input column,
 the signal variance and the noise variance.  They are set by maximising the
 marginal likelihood plus a prior (maximum a posteriori): log-normal for the
 signal and the noise; for each length scale ``l`` the log density
-``-0.1 (l**2 + 1 / l**2)``, the prior Optuna's ``GPSampler`` puts on the
-inverse squared length scale ``1 / l**2`` (``-0.1 (x + 1 / x)``).  It peaks at
-``l = 1``, the side of the unit cube, and is steep on both sides
-(``l = 0.3`` or ``3`` costs 0.9 in log density, ``0.1`` or ``10`` costs 10), so a
-model fitted to a handful of points varies on the scale of the cube rather
-than staying nearly flat across it, and exploits sooner.
+``-0.1 ((l / c)**2 + (c / l)**2)``, the prior Optuna's ``GPSampler`` puts on
+the inverse squared length scale, peaked at ``c`` (``length_peak``, a number
+or one per column).  It is steep on both sides (a factor 3 from the peak
+costs 0.9 in log density, a factor 10 costs 10), so a model fitted to a
+handful of points varies on the scale of the peak rather than staying
+nearly flat across the cube, and exploits sooner.  A ``GaussianProcess``
+alone peaks at 1, the side of the unit cube; ``GPOptimizer`` sets 0.3 on
+the numeric columns and 1 on the one-hot ones (its module docstring says
+why).
 
-Where the prior peaks is ``length_peak`` (``c``: the density is
-``-0.1 ((l / c)**2 + (c / l)**2)``), a number or one per column; a
-``GaussianProcess`` alone peaks at 1, and ``GPOptimizer`` sets 0.3 on the
-numeric columns and 1 on the one-hot ones (since 2026-12-06; its module
-docstring says why).
-
-The peaked prior was chosen after seeing results (2026-12-04).  Until then
-the length-scale prior was the dimension-scaled log-normal of Hvarfner,
-Hellsten and Nardi (2024, "Vanilla Bayesian Optimization Performs Great in
-High Dimensions"), ``log l ~ N(sqrt(2) + log(D) / 2, 3)``, whose median is
-10 in six dimensions: smoother models that explored longer.  Optuna's ``GPSampler``
-led ours on Hartmann-6 at 30 fits in the peers benchmark.  Over 120 seeds of
-bare ask/tell (``benchmarks/results/bayes_prior.md``) the peaked prior
-lowered the mean log10 regret on Hartmann-6 (by 0.13 at 30 evaluations, 0.19
-at 60), Levy-10 (0.11, 0.07) and Rosenbrock-10 (0.06, 0.09), the intervals
-over seeds clear of zero (Levy-10 at 60 just: [0.00, 0.14]); level on
-Branin (intervals spanning zero); behind on the mixed function at 30 (by
-0.82) where both were within 1e-5 of its optimum, level there at 60.  The
-old prior stays as ``length_prior="dimension-scaled"`` for that comparison.
-
-HEBO's choices, measured here and not adopted (2026-12-06,
-``benchmarks/results/peers/hebo-ablations``): its kernel, Matérn-3/2
-(``kernel="matern32"``), and its prior on the noise variance, log-normal
-with mean log(0.01) and standard deviation 0.5 (``noise_prior``). On the
-quality suite's 11 seeds neither, nor both, was clearly better or worse
-than the defaults (mean normalised score 56.8 / 61.0 at 30 / 60 fits with
-HEBO's noise prior, 52.0 / 56.7 with Matérn-3/2, 51.3 / 56.2 with both,
-against 52.2 / 61.4); on bare ask/tell (20 seeds) HEBO's noise prior ended
-clearly further from the optimum of four of the five test functions at 60
-evaluations, its noise near 0.01 keeping the model from resolving a smooth
-optimum's last digits.
+``length_prior="dimension-scaled"`` (the log-normal of Hvarfner, Hellsten
+and Nardi 2024), ``kernel="matern32"`` and ``noise_prior`` (HEBO's kernel
+and noise prior) are the alternatives the benchmarks compare against; the
+design notes of the documentation (``docs/design_notes.md``) give those
+measurements.
 
 Targets are expected standardised (zero mean, unit variance); the mean
 function is zero.
@@ -108,9 +85,9 @@ class GaussianProcess:
         the default start.
     """
 
-    # "peaked" (the default) or "dimension-scaled" (Hvarfner et al., before
-    # 2026-12-04); a class attribute, so that models stored before it exist
-    # read back with the default.
+    # "peaked" (the default) or "dimension-scaled" (Hvarfner et al., the
+    # prior before; see the design notes); a class attribute, so that models
+    # stored before it exist read back with the default.
     length_prior = "peaked"
     # How many of the last rows conditioned on are exact (fantasies at
     # pending points); a class attribute for models stored before it existed.

@@ -186,7 +186,20 @@ class SearchSpace:
         return sum(branch.size for branch in self.branches)
 
     def sample(self, n, rng):
-        """``n`` canonical points drawn from the prior; the branch uniformly."""
+        """Draw canonical points from the prior, the branch uniformly.
+
+        Parameters
+        ----------
+        n : int
+            How many to draw.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        list of Point
+            Each a branch index and unit coordinates.
+        """
         branches = rng.integers(self.n_branches, size=n)
         points = []
         for b in branches:
@@ -196,7 +209,18 @@ class SearchSpace:
         return points
 
     def canonical(self, point):
-        """The unit coordinates of the values ``point`` decodes to."""
+        """Return the point whose coordinates are those of the values ``point`` decodes to.
+
+        Parameters
+        ----------
+        point : Point
+            A branch index and unit coordinates.
+
+        Returns
+        -------
+        Point
+            Points that decode to the same candidate have the same canonical point.
+        """
         dims = self.branches[point.branch].dimensions
         x = np.array(
             [dim.canonical_unit(u) for dim, u in zip(dims, point.x)], dtype=float
@@ -204,7 +228,19 @@ class SearchSpace:
         return Point(int(point.branch), x)
 
     def to_params(self, point):
-        """The parameter dict of ``point``, with Python scalars for numbers."""
+        """Decode a point into the parameters of its candidate.
+
+        Parameters
+        ----------
+        point : Point
+            A branch index and unit coordinates.
+
+        Returns
+        -------
+        dict
+            Parameter names to values (Python scalars for numbers); only the
+            parameters active in the candidate.
+        """
         branch = self.branches[point.branch]
         active = branch.active(point.x)[0]
         return {
@@ -214,7 +250,18 @@ class SearchSpace:
         }
 
     def key(self, point):
-        """Hashable identity of the candidate ``point`` decodes to."""
+        """Return a hashable identity of the candidate a point decodes to.
+
+        Parameters
+        ----------
+        point : Point
+            A branch index and unit coordinates.
+
+        Returns
+        -------
+        tuple
+            Equal for points that decode to the same candidate.
+        """
         branch = self.branches[point.branch]
         params = self.to_params(point)
         return (int(point.branch),) + tuple(
@@ -223,7 +270,18 @@ class SearchSpace:
         )
 
     def to_point(self, params):
-        """The point of a parameter dict; it must match one branch exactly."""
+        """Encode a parameter dict as a point.
+
+        Parameters
+        ----------
+        params : dict
+            Parameter names to values; it must match one branch exactly.
+
+        Returns
+        -------
+        Point
+            The branch index and unit coordinates.
+        """
         problems = []
         for b, branch in enumerate(self.branches):
             where = f" of branch {b}" if self.n_branches > 1 else ""

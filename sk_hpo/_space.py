@@ -56,19 +56,68 @@ class Dimension:
         raise NotImplementedError
 
     def sample_unit(self, n, rng):
-        """``n`` points of the unit interval drawn from the prior."""
+        """Draw unit coordinates from the prior.
+
+        Parameters
+        ----------
+        n : int
+            How many to draw.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Points of the unit interval.
+        """
         return rng.random(n)
 
     def rvs(self, n, rng):
-        """``n`` values drawn from the prior."""
+        """Draw values from the prior.
+
+        Parameters
+        ----------
+        n : int
+            How many to draw.
+        rng : numpy.random.Generator
+            The source of randomness.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Values of the dimension.
+        """
         return self.from_unit(self.sample_unit(n, rng))
 
     def canonical_unit(self, unit):
-        """Map unit coordinates onto those of the values they decode to."""
+        """Map unit coordinates onto those of the values they decode to.
+
+        Parameters
+        ----------
+        unit : array-like of float
+            Coordinates in the unit interval.
+
+        Returns
+        -------
+        ndarray of float
+            The unit coordinates of the decoded values: two coordinates that
+            decode to the same value map to the same one.
+        """
         return np.asarray(self.to_unit(self.from_unit(unit)), dtype=float)
 
     def value_key(self, value):
-        """A hashable key that identifies ``value`` within this dimension."""
+        """Return a hashable key that identifies a value within this dimension.
+
+        Parameters
+        ----------
+        value : object
+            A value of the dimension.
+
+        Returns
+        -------
+        object
+            Hashable; equal for values the dimension counts as the same.
+        """
         return value
 
     def _with_name(self, name):
@@ -390,7 +439,9 @@ class Distribution(Dimension):
     Parameters
     ----------
     distribution : scipy.stats frozen continuous distribution
+        The prior, for example ``scipy.stats.expon(scale=100)``.
     name : str, optional
+        The parameter's name; a search sets it from its search space.
     """
 
     # Keep decoded values finite for distributions with unbounded support.

@@ -21,7 +21,10 @@ __all__ = ["DeadlineStopper", "NoImprovementStopper", "SearchState", "ThresholdS
 class SearchState:
     """What a callback knows of a running search.
 
-    Attributes
+    A search makes one and passes it to each callback; each parameter is an
+    attribute of the same name.
+
+    Parameters
     ----------
     n_evaluated : int
         Candidates evaluated so far (each counts once, duplicates never).

@@ -137,7 +137,8 @@ def plot_convergence(*searches, labels=None, metric=None, ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
+    matplotlib.axes.Axes
+        The plot, to restyle or save.
     """
     plt = _pyplot()
     if not searches:
@@ -188,6 +189,7 @@ def plot_parameters(search, names=None, metric=None, n_cols=3):
     Parameters
     ----------
     search : fitted search
+        Any fitted search with ``cv_results_``: sk_hpo's or scikit-learn's.
     names : list of str, default=None
         Parameters to show; all by default.
     metric : str, default=None
@@ -197,7 +199,8 @@ def plot_parameters(search, names=None, metric=None, n_cols=3):
 
     Returns
     -------
-    fig : matplotlib Figure
+    matplotlib.figure.Figure
+        One panel per parameter.
     """
     plt = _pyplot()
     results = _results(search, "plot_parameters")
@@ -239,6 +242,7 @@ def plot_pair(search, x=None, y=None, metric=None, ax=None):
     Parameters
     ----------
     search : fitted search
+        Any fitted search with ``cv_results_``: sk_hpo's or scikit-learn's.
     x, y : str, default=None
         The parameters on the horizontal and vertical axes.  Left out, the
         parameters that :func:`plot_importance` ranks first (the most
@@ -250,7 +254,8 @@ def plot_pair(search, x=None, y=None, metric=None, ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
+    matplotlib.axes.Axes
+        The plot, to restyle or save.
     """
     plt = _pyplot()
     results = _results(search, "plot_pair")
@@ -294,6 +299,7 @@ def plot_importance(search, metric=None, ax=None, random_state=0):
     Parameters
     ----------
     search : fitted search
+        Any fitted search with ``cv_results_``: sk_hpo's or scikit-learn's.
     metric : str, default=None
         With several metrics, the one to explain.
     ax : matplotlib Axes, default=None
@@ -303,7 +309,8 @@ def plot_importance(search, metric=None, ax=None, random_state=0):
 
     Returns
     -------
-    ax : matplotlib Axes
+    matplotlib.axes.Axes
+        The plot, to restyle or save.
     """
     plt = _pyplot()
     results = _results(search, "plot_importance")

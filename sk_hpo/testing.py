@@ -20,11 +20,38 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from ._space import Categorical, Integer, Real
 
+__all__ = [
+    "FUNCTIONS",
+    "FunctionEstimator",
+    "Problem",
+    "assert_same_cv_results",
+    "branin",
+    "dummy_data",
+    "hartmann6",
+    "levy",
+    "minimise",
+    "mixed",
+    "rosenbrock",
+]
+
 _MIXED_CATEGORY_COST = {"a": 1.0, "b": 0.0, "c": 0.5, "d": 2.0}
 
 
 def branin(x0, x1):
-    """Branin-Hoo on [-5, 10] x [0, 15]; minimum 0.397887 at three points."""
+    """Branin-Hoo on [-5, 10] x [0, 15]; minimum 0.397887 at three points.
+
+    Parameters
+    ----------
+    x0 : float
+        The first coordinate, in [-5, 10].
+    x1 : float
+        The second coordinate, in [0, 15].
+
+    Returns
+    -------
+    float
+        The function's value.
+    """
     b, c, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 1 / (8 * np.pi)
     return (x1 - b * x0**2 + c * x0 - 6) ** 2 + 10 * (1 - t) * np.cos(x0) + 10
 
@@ -49,19 +76,52 @@ _H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
 
 
 def hartmann6(*x):
-    """Hartmann-6 on [0, 1]^6; minimum -3.32237."""
+    """Hartmann-6 on [0, 1]^6; minimum -3.32237.
+
+    Parameters
+    ----------
+    *x : float
+        The six coordinates, each in [0, 1].
+
+    Returns
+    -------
+    float
+        The function's value.
+    """
     x = np.asarray(x, dtype=float)
     return -float(_H6_ALPHA @ np.exp(-np.sum(_H6_A * (x - _H6_P) ** 2, axis=1)))
 
 
 def rosenbrock(*x):
-    """Rosenbrock on [-2, 2]^d; minimum 0 at (1, ..., 1)."""
+    """Rosenbrock on [-2, 2]^d; minimum 0 at (1, ..., 1).
+
+    Parameters
+    ----------
+    *x : float
+        The coordinates, each in [-2, 2].
+
+    Returns
+    -------
+    float
+        The function's value.
+    """
     x = np.asarray(x, dtype=float)
     return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
 
 
 def levy(*x):
-    """Levy on [-10, 10]^d; minimum 0 at (1, ..., 1)."""
+    """Levy on [-10, 10]^d; minimum 0 at (1, ..., 1).
+
+    Parameters
+    ----------
+    *x : float
+        The coordinates, each in [-10, 10].
+
+    Returns
+    -------
+    float
+        The function's value.
+    """
     w = 1 + (np.asarray(x, dtype=float) - 1) / 4
     head = np.sin(np.pi * w[0]) ** 2
     body = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(np.pi * w[:-1] + 1) ** 2))
@@ -73,13 +133,38 @@ def mixed(x0, n0, c0):
     """A log-scaled real, an integer and a category; minimum 0.
 
     The optimum is ``x0 = 10 ** 1.5``, ``n0 = 17``, ``c0 = "b"``.
+
+    Parameters
+    ----------
+    x0 : float
+        In [1e-3, 1e3], searched on a log scale.
+    n0 : int
+        In [1, 50].
+    c0 : {"a", "b", "c", "d"}
+        The category.
+
+    Returns
+    -------
+    float
+        The function's value.
     """
     return (np.log10(x0) - 1.5) ** 2 + ((n0 - 17) / 10) ** 2 + _MIXED_CATEGORY_COST[c0]
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A test function, its search space and its optimum (minimum) value."""
+    """A test function, its search space and its optimum (minimum) value.
+
+    Parameters
+    ----------
+    function : callable
+        The test function, called with the parameters in the order of
+        ``search_space``.
+    search_space : dict
+        Parameter names to dimensions.
+    optimum : float
+        The function's known minimum.
+    """
 
     function: object
     search_space: dict
@@ -116,7 +201,7 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
     ----------
     function : str
         A key of :data:`FUNCTIONS`.
-    x0, ..., x9 : float
+    x0, x1, x2, x3, x4, x5, x6, x7, x8, x9 : float
         Real arguments; the function uses as many as it takes.
     n0 : int
         Integer argument (``mixed``).
@@ -155,6 +240,20 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
         self.step_noise = step_noise
 
     def fit(self, X, y=None):
+        """Record the number of samples, after ``fit_delay`` seconds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Ignored but for its length.
+        y : array-like of shape (n_samples,), default=None
+            Ignored.
+
+        Returns
+        -------
+        FunctionEstimator
+            The estimator.
+        """
         if self.fit_delay:
             time.sleep(self.fit_delay)
         self.n_fit_samples_ = len(X)
@@ -162,7 +261,13 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
         return self
 
     def value(self):
-        """The test function at the current parameters (with ``n_steps``, plus its error)."""
+        """Return the test function at the current parameters.
+
+        Returns
+        -------
+        float
+            The value, with ``n_steps`` plus its error.
+        """
         problem = FUNCTIONS[self.function]
         params = self.get_params()
         args = {name: params[name] for name in problem.search_space}
@@ -174,9 +279,35 @@ class FunctionEstimator(RegressorMixin, BaseEstimator):
         return value
 
     def score(self, X, y=None):
+        """Return minus the test function's value: greater is better.
+
+        Parameters
+        ----------
+        X : array-like
+            Ignored.
+        y : array-like, default=None
+            Ignored.
+
+        Returns
+        -------
+        float
+            ``-self.value()``.
+        """
         return -self.value()
 
     def predict(self, X):
+        """Return the score for every row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Only its length is used.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The score, repeated.
+        """
         return np.full(len(X), self.score(X))
 
 
@@ -187,6 +318,23 @@ def minimise(optimizer, objective, n_evaluations, batch_size=1):
     genetic algorithm), evaluates ``objective`` on each point's parameter
     dict, tells the losses back, and returns all losses in evaluation
     order: ``n_evaluations`` of them.
+
+    Parameters
+    ----------
+    optimizer : ask/tell optimizer
+        One of sk_hpo's algorithms, with ``ask(n)``, ``tell(points, losses)``
+        and ``space``.
+    objective : callable
+        Called with a parameter dict; returns the loss to minimise.
+    n_evaluations : int
+        How many points to evaluate.
+    batch_size : int, default=1
+        Points asked for at a time.
+
+    Returns
+    -------
+    ndarray of shape (n_evaluations,)
+        The losses in evaluation order.
 
     >>> from sk_hpo import SearchSpace
     >>> from sk_hpo._optimizer import RandomSampler
@@ -206,13 +354,36 @@ def minimise(optimizer, objective, n_evaluations, batch_size=1):
 
 
 def dummy_data(n_samples=4):
-    """Data to fit a :class:`FunctionEstimator` on (it is ignored)."""
+    """Return data to fit a :class:`FunctionEstimator` on (it is ignored).
+
+    Parameters
+    ----------
+    n_samples : int, default=4
+        Rows of the data.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 1)
+        Zeros.
+    y : ndarray of shape (n_samples,)
+        Alternating 0 and 1.
+    """
     return np.zeros((n_samples, 1)), np.arange(n_samples) % 2
 
 
 def assert_same_cv_results(ours, theirs):
-    """Assert that two ``cv_results_`` have the same keys, types, dtypes and shapes,
-    the same parameters, and the same split scores, means and ranks."""
+    """Assert that two ``cv_results_`` agree.
+
+    They must have the same keys, types, dtypes and shapes, the same
+    parameters, and the same split scores, means and ranks.
+
+    Parameters
+    ----------
+    ours : dict
+        A search's ``cv_results_``.
+    theirs : dict
+        The ``cv_results_`` to compare with, say scikit-learn's.
+    """
     assert list(ours) == list(theirs)
     for key in theirs:
         if key == "params":

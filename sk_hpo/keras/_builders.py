@@ -200,9 +200,11 @@ def conv_network(
     dense_units : int or tuple of int, default=(64,)
         Hidden layers of the dense head.
     activation : str, default="relu"
+        Activation of every convolution block and dense layer.
     dropout : float, default=0.0
         Dropout rate after the convolutions and each dense layer.
     batch_normalization : bool, default=False
+        Batch normalisation before each activation.
     image_shape : tuple of int, default=None
         ``(height, width)`` or ``(height, width, channels)`` of flattened
         rows.

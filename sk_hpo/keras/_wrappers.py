@@ -230,6 +230,20 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       kept (SciKeras's ``classes_`` becomes None).
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
+
+    Parameters
+    ----------
+    model : None, "dense", "conv", callable or keras.Model, default=None
+        The network: a ready-made one by name (None is ``"dense"``), a
+        function that builds and returns a compiled or uncompiled model
+        (its parameters set as ``model__<name>``), or a model object.
+    verbose : int, default=0
+        Keras's verbosity while fitting and predicting.
+    **kwargs
+        SciKeras's parameters (``optimizer``, ``loss``, ``batch_size``,
+        ``epochs``, ``callbacks``, ``validation_split``, ``random_state``...)
+        and the routed ``model__``, ``optimizer__``, ``loss__``,
+        ``compile__``, ``fit__``, ``callbacks__`` and ``predict__`` ones.
     """
 
 
@@ -237,6 +251,24 @@ class KerasClassifier(_SkHpoWrapper, wrappers.KerasClassifier):
     __doc__ = _DOC.format(kind="The KerasClassifier")
 
     def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build the network if needed and train it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Training inputs: rows, or images for ``model="conv"``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+        **kwargs
+            Passed to Keras's ``Model.fit`` (``fit__`` parameters set here).
+
+        Returns
+        -------
+        KerasClassifier
+            The fitted estimator.
+        """
         super().fit(X, y, sample_weight=sample_weight, **kwargs)
         if self.classes_ is None and hasattr(self, "target_encoder_"):
             # SciKeras clears ``classes_`` at every fit and sets it when it
