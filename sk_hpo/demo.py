@@ -19,8 +19,10 @@ from sklearn.model_selection import train_test_split
 
 from . import BayesSearchCV, Categorical, Integer, PerLayer, Real, TPESearchCV
 
+__all__ = ["main"]
 
-def keras_search(n_iter, n_jobs, random_state):
+
+def _keras_search(n_iter, n_jobs, random_state):
     """The Keras network search: the estimator, its space and the search."""
     import keras
 
@@ -50,7 +52,7 @@ def keras_search(n_iter, n_jobs, random_state):
     )  # fmt: skip
 
 
-def sklearn_search(n_iter, n_jobs, random_state):
+def _sklearn_search(n_iter, n_jobs, random_state):
     """The scikit-learn demo: alternative models in one pipeline."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -81,7 +83,7 @@ def sklearn_search(n_iter, n_jobs, random_state):
     )  # fmt: skip
 
 
-def describe_network(model):
+def _describe_network(model):
     """One line per layer of a Keras model: what a user reads to rebuild it."""
     import keras
 
@@ -98,6 +100,19 @@ def describe_network(model):
 
 
 def main(argv=None):
+    """Run the demo, as ``python -m sk_hpo.demo`` does, and print what it found.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Command-line arguments (``--sklearn``, ``--n-iter N``, ``--n-jobs N``,
+        ``--random-state N``); those of the process by default.
+
+    Returns
+    -------
+    BayesSearchCV or TPESearchCV
+        The fitted search.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sklearn", action="store_true",
                         help="search scikit-learn models instead of a Keras network")
@@ -114,7 +129,7 @@ def main(argv=None):
     )
     if args.sklearn:
         n_iter = args.n_iter or 20
-        search = sklearn_search(n_iter, args.n_jobs, args.random_state)
+        search = _sklearn_search(n_iter, args.n_jobs, args.random_state)
         what = "scikit-learn models"
     else:
         try:
@@ -125,7 +140,7 @@ def main(argv=None):
             parser.exit(1, 'The Keras demo needs the keras extra: pip install ".[keras,progress]"\n'
                            "(or run the scikit-learn demo: python -m sk_hpo.demo --sklearn)\n")
         n_iter = args.n_iter or 12
-        search = keras_search(n_iter, args.n_jobs, args.random_state)
+        search = _keras_search(n_iter, args.n_jobs, args.random_state)
         what = "Keras networks"
     print(f"Searching {n_iter} {what} with {type(search).__name__} on the digits "
           f"({len(X_train)} training images of 8x8 pixels, 3-fold CV)...")  # fmt: skip
@@ -137,7 +152,7 @@ def main(argv=None):
         print(f"  {name} = {value!r}")
     if not args.sklearn:
         print("Best network:")
-        for line in describe_network(search.best_estimator_.model_):
+        for line in _describe_network(search.best_estimator_.model_):
             print(f"  {line}")
     print(f"Cross-validated accuracy: {search.best_score_:.4f}")
     print(f"Held-out accuracy:        {search.score(X_test, y_test):.4f} "

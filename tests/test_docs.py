@@ -96,7 +96,7 @@ def _api_names():
 
 
 @pytest.mark.parametrize("module", ["sk_hpo", "sk_hpo.callbacks", "sk_hpo.plots", "sk_hpo.testing",
-                                    "sk_hpo.keras"])
+                                    "sk_hpo.keras", "sk_hpo.demo"])
 def test_every_public_name_has_an_api_page(module):
     path = ROOT / Path(*module.split("."))
     path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
