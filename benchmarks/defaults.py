@@ -104,13 +104,11 @@ def _bayes_restarting_at_every_point(problem, seed, n):
     """The GP's hyperparameter fit restarted (from the prior's centre and a
     random start, besides the previous fit) at every new point, as before
     restarts every ``n // 50`` points from 100 points on."""
-    from sk_hpo import _bayes
+    return minimise(_GPRestartingAtEveryPoint(SearchSpace(problem.search_space), seed), problem, n)
 
-    divisor, _bayes._RESTART_DIVISOR = _bayes._RESTART_DIVISOR, math.inf
-    try:
-        return minimise(GPOptimizer(SearchSpace(problem.search_space), seed), problem, n)
-    finally:
-        _bayes._RESTART_DIVISOR = divisor
+
+class _GPRestartingAtEveryPoint(GPOptimizer):
+    restart_divisor = math.inf
 
 
 def _bayes_gp(**attributes):

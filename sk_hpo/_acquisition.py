@@ -15,6 +15,8 @@ acquisition with flat ground.
 import numpy as np
 from scipy.special import erfcx, log_ndtr, ndtr
 
+from ._state import register
+
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _LOG_INV_SQRT_2PI = np.log(_INV_SQRT_2PI)
 _SQRT_HALF_PI = np.sqrt(np.pi / 2.0)
@@ -81,6 +83,7 @@ def acquisition(name, mean, std, best, xi, kappa):
     raise ValueError(f"acq_func={name!r} is not one of {ACQUISITIONS}.")
 
 
+@register
 class Hedge:
     """GP-Hedge (Hoffman, Brochu and de Freitas 2011): a portfolio of acquisitions.
 
@@ -89,6 +92,9 @@ class Hedge:
     acquisition's gain grows by minus the posterior mean at its nominee, so
     the acquisitions whose nominees the model comes to like are chosen more.
     """
+
+    STATE_FORMAT = 1
+    STATE_FIELDS = ("eta", "gains", "names", "nominees")
 
     def __init__(self, names=ACQUISITIONS, eta=1.0):
         self.names = list(names)

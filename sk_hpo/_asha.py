@@ -36,8 +36,10 @@ import math
 import numpy as np
 
 from ._hyperband import Hyperband
+from ._state import register
 
 
+@register
 class ASHA(Hyperband):
     """Asynchronous successive halving over resource levels.
 
@@ -45,6 +47,10 @@ class ASHA(Hyperband):
     ``(level, bracket, point)`` to evaluate now, or None; ``tell(point,
     level, bracket, loss)`` records its result.
     """
+
+    STATE_FORMAT = 1
+    STATE_FIELDS = (*Hyperband.STATE_FIELDS, "bracket_levels", "bracket_starts", "bracket_weights",
+                    "promoted", "rungs")
 
     def __init__(self, space, n_levels, factor, n_candidates, n_min, hyperband=False, seed=None):
         super().__init__(space, n_levels, factor, n_candidates, n_min, hyperband, seed)

@@ -36,7 +36,7 @@ well-suited to parallelize optimization"; Optuna's parallel trials):
 What this gives up: the candidates depend on which fit finishes first, so
 the same ``random_state`` gives the same candidates only with one worker.
 
-The loop knows nothing of what is searched: a *run* (``_SearchRun`` or the
+The loop knows nothing of what is searched: a *run* (``SearchRun`` or the
 multi-fidelity one) gives it the next candidates (``next_candidates``) and
 takes each finished one (``finish``).  The executor runs the fits; the
 run's algorithm (or its ASHA scheduler) decides.  Ray Tune keeps the same

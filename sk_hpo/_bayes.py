@@ -85,8 +85,9 @@ from threadpoolctl import ThreadpoolController
 
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
 from ._gp import GaussianProcess
-from ._optimizer import INITIAL_POINT_GENERATORS, Optimizer, initial_design
+from ._optimizer import Optimizer, initial_design
 from ._search_space import INACTIVE_UNIT, Point
+from ._state import register
 
 ACQ_FUNCS = ACQUISITIONS + ("gp_hedge", "auto")
 # Perturbation scales of the local candidates, on the unit interval.
@@ -104,11 +105,6 @@ _RESOLUTION = 0.3
 # the new points in between).  Up to it, every proposal refits on all.
 _MAX_MODEL_POINTS = 300
 _REFIT_DIVISOR = 50
-# A refit of the hyperparameters starts from the previous fit's values, and
-# also from the default start and a random restart (three L-BFGS-B runs, the
-# last two three times as long as the first) only every
-# ``n_told // _RESTART_DIVISOR`` new points: at every point below 100.
-_RESTART_DIVISOR = 50
 # Where the length-scale prior of the numeric columns peaks (GPOptimizer's
 # length_peak; the module docstring says how it was chosen).
 LENGTH_PEAK = 0.3
@@ -222,8 +218,12 @@ def _standardise(y):
     return (y - y.mean()) / spread
 
 
+@register
 class _Encoding:
     """Points of a ``SearchSpace`` as rows of GP inputs."""
+
+    STATE_FORMAT = 1
+    STATE_FIELDS = ("space", "numeric", "numeric_columns", "categorical", "width")
 
     def __init__(self, space):
         self.space = space
@@ -272,6 +272,7 @@ class _Encoding:
         return rows
 
 
+@register
 class GPOptimizer(Optimizer):
     """Bayesian optimisation with a Gaussian process on a ``SearchSpace``.
 
@@ -287,8 +288,8 @@ class GPOptimizer(Optimizer):
         The acquisition function.  ``"auto"`` is ``"gp_hedge"``: the
         portfolio of EI, PI and LCB.
     xi : float, default=0.01
-        Improvement margin of EI and PI, in standard deviations of the
-        (warped) losses.
+        Margin of improvement for EI and PI, in standard deviations of the
+        warped losses (the scores standardised, then power-warped).
     kappa : float, default=1.96
         Exploration weight of LCB.
     n_candidates : int, default=1000
@@ -334,6 +335,21 @@ class GPOptimizer(Optimizer):
     is worse at both budgets.
     """
 
+    STATE_FORMAT = 1
+    STATE_FIELDS = (
+        *Optimizer.STATE_FIELDS, "n_initial_points", "initial_point_generator", "acq_func",
+        "xi", "kappa", "n_candidates", "n_polish", "warping", "clip", "observation_noise",
+        "quiet_repeats", "length_peak", "splits", "_repeats", "encoding", "gp", "hedge",
+        "pending", "_design", "_fitted_on", "_restarted_on", "_conditioned_on",
+        "refit_every", "polish_jointly",
+    )  # fmt: skip
+
+    # A refit of the hyperparameters starts from the previous fit's values,
+    # and also from the default start and a random restart (three L-BFGS-B
+    # runs, the last two three times as long as the first) only every
+    # ``n_told // restart_divisor`` new points: at every point below 100.
+    restart_divisor = 50
+
     def __init__(
         self,
         space,
@@ -364,13 +380,6 @@ class GPOptimizer(Optimizer):
         self.length_peak = length_peak
         self.warping = warping
         self.clip = clip
-        if acq_func not in ACQ_FUNCS:
-            raise ValueError(f"acq_func={acq_func!r} is not one of {ACQ_FUNCS}.")
-        if initial_point_generator not in INITIAL_POINT_GENERATORS:
-            raise ValueError(
-                f"initial_point_generator={initial_point_generator!r} is not one of "
-                f"{INITIAL_POINT_GENERATORS}."
-            )
         self.n_initial_points = n_initial_points
         self.initial_point_generator = initial_point_generator
         self.acq_func = acq_func
@@ -433,21 +442,6 @@ class GPOptimizer(Optimizer):
             self.pending.pop(key, None)
         return keys
 
-    def __setstate__(self, state):
-        # A state stored before these existed: refit at every new point, as then.
-        state.setdefault("refit_every", 1)
-        state.setdefault("polish_jointly", False)
-        state.setdefault("observation_noise", False)
-        # Nor did it keep the scores split by split.
-        state.setdefault("quiet_repeats", False)
-        state.setdefault("splits", [None] * len(state["points"]))
-        state.setdefault("_repeats", None)
-        # Its GP has no peaks of its own either: the class's, 1 (as then).
-        state.setdefault("length_peak", 1.0)
-        state.setdefault("_conditioned_on", state["_fitted_on"])
-        state.setdefault("_restarted_on", state["_fitted_on"])
-        self.__dict__.update(state)
-
     def pend(self, points):
         for point in points:
             point = self.space.canonical(point)
@@ -480,7 +474,7 @@ class GPOptimizer(Optimizer):
         if n_told > _MAX_MODEL_POINTS:
             interval = max(interval, n_told // _REFIT_DIVISOR)
         if self._fitted_on < 0 or n_told - self._fitted_on >= interval:
-            restart = n_told - self._restarted_on >= max(1, n_told // _RESTART_DIVISOR)
+            restart = n_told - self._restarted_on >= max(1, n_told // self.restart_divisor)
             self.gp.fit(X, y, self.rng, restart=restart)
             self._fitted_on = n_told
             if restart:

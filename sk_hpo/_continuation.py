@@ -65,9 +65,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
 
-from ._internals import fit_and_score
+from ._internals import fit_and_score, safe_indexing
 
 MODES = ("epochs", "total", "increment")
 _PROBE_ROWS = 200
@@ -93,7 +92,7 @@ def detect(estimator, resource, X, y, train):
         return "epochs", warm, None
     train = np.asarray(train)  # a few rows spread over the split: every class, if sorted
     rows = train[np.unique(np.linspace(0, len(train) - 1, _PROBE_ROWS).astype(int))]
-    X_probe, y_probe = _safe_indexing(X, rows), (None if y is None else _safe_indexing(y, rows))
+    X_probe, y_probe = safe_indexing(X, rows), (None if y is None else safe_indexing(y, rows))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

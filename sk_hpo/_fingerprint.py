@@ -11,8 +11,8 @@ import re
 
 import joblib
 import numpy as np
-from sklearn.utils.validation import _num_samples
 
+from ._internals import num_samples
 from ._space import Categorical, Distribution, _Range
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -67,7 +67,7 @@ def describe_data(data):
         shape = tuple(shape)
     else:
         try:
-            shape = (_num_samples(data),)
+            shape = (num_samples(data),)
         except TypeError:
             shape = "?"
     try:

@@ -52,12 +52,14 @@ import numpy as np
 
 from ._optimizer import Optimizer, initial_design
 from ._search_space import Point
+from ._state import register
 
 _STEP_BOUNDS = (0.01, 0.5)
 _STEP_UP, _STEP_DOWN = 1.5, 0.82  # one-fifth rule factors
 _BLEND_ALPHA = 0.5  # BLX-alpha: children may fall a half-interval outside the parents
 
 
+@register
 class GeneticAlgorithm(Optimizer):
     """A generational, elitist genetic algorithm on a ``SearchSpace``.
 
@@ -93,6 +95,14 @@ class GeneticAlgorithm(Optimizer):
         asked, from the current population, and renew the population once
         ``population_size`` children have been told.
     """
+
+    STATE_FORMAT = 1
+    STATE_FIELDS = (
+        *Optimizer.STATE_FIELDS, "population_size", "tournament_size", "crossover_probability",
+        "mutation_probability", "mutation_step", "adaptive_mutation", "elitism",
+        "initial_point_generator", "steady_state", "population", "children", "generation",
+        "history", "pending", "_design", "_generation_of", "_n_asked",
+    )  # fmt: skip
 
     def __init__(
         self,

@@ -36,6 +36,8 @@ from scipy.linalg import cho_solve, solve_triangular
 from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 
+from ._state import register
+
 _SQRT5 = np.sqrt(5.0)
 _SQRT3 = np.sqrt(3.0)
 
@@ -74,6 +76,7 @@ def matern32(r):
 KERNELS = {"matern52": matern52, "matern32": matern32}
 
 
+@register
 class GaussianProcess:
     """Matérn-5/2 GP regression with one length scale per input column
     (Matérn-3/2 with ``kernel = "matern32"``, for the ablations).
@@ -85,36 +88,30 @@ class GaussianProcess:
         the default start.
     """
 
+    STATE_FORMAT = 1
+    STATE_FIELDS = (
+        "n_restarts", "theta", "length_peak", "n_exact", "kernel", "noise_prior", "length_prior",
+        "X", "y", "L", "L_inv", "alpha", "_X_scaled", "_inv_scale",
+    )  # fmt: skip
+
     # "peaked" (the default) or "dimension-scaled" (Hvarfner et al., the
-    # prior before; see the design notes); a class attribute, so that models
-    # stored before it exist read back with the default.
+    # prior before; see the design notes).
     length_prior = "peaked"
     # How many of the last rows conditioned on are exact (fantasies at
-    # pending points); a class attribute for models stored before it existed.
+    # pending points).
     n_exact = 0
     # Ablations of HEBO's choices (benchmarks/results/peers/hebo-ablations):
     # the kernel ("matern52" or "matern32") and the log-normal prior on the
-    # noise variance, (mean, standard deviation) of its log.  Class
-    # attributes, so that models stored before they existed read back with
-    # the defaults.
+    # noise variance, (mean, standard deviation) of its log.
     kernel = "matern52"
     noise_prior = _NOISE_PRIOR
     # Where the peaked length-scale prior peaks, in units of the cube's side
-    # (benchmarks/results/peers/length-peak); a class attribute, so that
-    # models stored before it existed read back with the default.
+    # (benchmarks/results/peers/length-peak).
     length_peak = 1.0
 
     def __init__(self, n_restarts=1):
         self.n_restarts = n_restarts
         self.theta = None
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        # A model stored before predictions kept the scaled inputs and L's inverse.
-        self.__dict__.pop("_cache", None)  # what they kept for a while instead
-        if state.get("L") is not None and "_X_scaled" not in state:
-            self._scale_inputs()
-            self.L_inv = _lower_inverse(self.L)
 
     # -- hyperparameters ----------------------------------------------------
     def _length_log_prior(self, log_lengths):

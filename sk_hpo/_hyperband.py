@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ._optimizer import ASK_ROUNDS, RANDOM_TRIES, initial_design
+from ._state import register
 
 
 def bracket_sizes(n_start, n_rungs, factor):
@@ -29,7 +30,12 @@ def bracket_sizes(n_start, n_rungs, factor):
     return [max(1, math.floor(n_start / factor**i + 1e-9)) for i in range(n_rungs)]
 
 
+@register
 class _Bracket:
+    STATE_FORMAT = 1
+    STATE_FIELDS = ("number", "first_level", "sizes", "rung", "points", "n_asked", "told_points",
+                    "told_losses")
+
     def __init__(self, number, first_level, sizes):
         self.number = number
         self.first_level = first_level
@@ -45,6 +51,7 @@ class _Bracket:
         return self.first_level + self.rung
 
 
+@register
 class Hyperband:
     """Brackets of successive halving over resource levels, fed by a model.
 
@@ -68,6 +75,14 @@ class Hyperband:
     ``make_optimizer(seed)`` (an attribute set by the caller, not stored)
     returns a new ask/tell optimizer of the space.
     """
+
+    STATE_FORMAT = 1
+    # ``make_optimizer`` is not state: the engine sets it on the restored object.
+    STATE_FIELDS = (
+        "space", "rng", "factor", "hyperband", "n_levels", "n_min", "n_candidates", "n_started",
+        "n_brackets", "n_duplicates", "bracket", "exhausted", "_design", "queue", "results",
+        "started",
+    )  # fmt: skip
 
     def __init__(self, space, n_levels, factor, n_candidates, n_min, hyperband=False, seed=None):
         if n_levels < 2:

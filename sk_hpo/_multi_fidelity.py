@@ -23,13 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
-from sklearn.model_selection._search_successive_halving import _SubsampleMetaSplitter
-from sklearn.utils.validation import _num_samples
 
 from ._asha import ASHA
-from ._base import _SearchRun
 from ._continuation import Continuation, ModelStore, detect
+from ._executor import Pool
 from ._hyperband import Hyperband
+from ._internals import SubsampleMetaSplitter, num_samples
+from ._run import SearchRun
 
 
 @dataclass
@@ -69,7 +69,7 @@ def check_fidelity(search, space, X, y):
     max_resources = search.max_resources
     if max_resources == "auto":
         if resource == "n_samples":
-            max_resources = _num_samples(X)
+            max_resources = num_samples(X)
         else:
             max_resources = params[resource]
             if not _is_count(max_resources):
@@ -79,9 +79,9 @@ def check_fidelity(search, space, X, y):
                 )
     elif not _is_count(max_resources):
         raise ValueError(f"max_resources={max_resources!r} must be 'auto' or a positive integer.")
-    elif resource == "n_samples" and max_resources > _num_samples(X):
+    elif resource == "n_samples" and max_resources > num_samples(X):
         raise ValueError(
-            f"max_resources={max_resources} is more than the {_num_samples(X)} samples of X."
+            f"max_resources={max_resources} is more than the {num_samples(X)} samples of X."
         )
 
     min_resources = search.min_resources
@@ -135,8 +135,8 @@ def make_hyperband(search, space, fidelity, seed):
     return hyperband
 
 
-class MultiFidelityRun(_SearchRun):
-    """``_SearchRun`` whose batches are the rungs of ``Hyperband`` brackets."""
+class MultiFidelityRun(SearchRun):
+    """``SearchRun`` whose batches are the rungs of ``Hyperband`` brackets."""
 
     unit = "evaluation"
 
@@ -147,7 +147,7 @@ class MultiFidelityRun(_SearchRun):
         self.make_optimizer = optimizer.make_optimizer
         self.n_iter = optimizer.planned_evaluations()
         X, y = search._fit_data
-        self.n_samples = _num_samples(X)
+        self.n_samples = num_samples(X)
         self.cv = check_cv(search.cv, y, classifier=is_classifier(search.estimator))
         self.continuation = None  # sk_hpo._continuation.Continuation, when candidates continue
         self.fit_pool = None  # where a batch search's continuing fits run
@@ -172,8 +172,6 @@ class MultiFidelityRun(_SearchRun):
             return
         self.fit_pool = pool
         if pool is None:
-            from ._executor import Pool
-
             try:
                 self.fit_pool = Pool(context, search.n_jobs)
             except ValueError as exc:
@@ -344,7 +342,7 @@ class MultiFidelityRun(_SearchRun):
         return f"bracket {bracket}, {self.fidelity.resource}={self.fidelity.levels[level]}, "
 
     def _subsampler(self, resource):
-        return _SubsampleMetaSplitter(
+        return SubsampleMetaSplitter(
             base_cv=self.cv,
             fraction=resource / self.n_samples,
             subsample_test=True,

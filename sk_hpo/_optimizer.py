@@ -15,6 +15,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from ._search_space import Point
+from ._state import register
 
 INITIAL_POINT_GENERATORS = ("sobol", "halton", "lhs", "random")
 
@@ -35,6 +36,9 @@ class Optimizer:
     seed : int or numpy.random.Generator
         Seeds the optimizer's own ``numpy.random.Generator``.
     """
+
+    # The state a stored search keeps (``sk_hpo._state``); subclasses add theirs.
+    STATE_FIELDS = ("space", "rng", "points", "losses", "told_keys")
 
     def __init__(self, space, seed=None):
         self.space = space
@@ -81,12 +85,16 @@ class Optimizer:
         return keys
 
 
+@register
 class RandomSampler(Optimizer):
     """Independent draws from the prior of every dimension.
 
     The branch of a conditional space is drawn uniformly, as
     ``RandomizedSearchCV`` draws one of its dicts.
     """
+
+    STATE_FORMAT = 1
+    STATE_FIELDS = Optimizer.STATE_FIELDS
 
     def ask(self, n_points=1):
         return self.space.sample(n_points, self.rng)

@@ -6,11 +6,11 @@ import re
 import warnings
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseModelSearchCV
 from ._bayes import ACQ_FUNCS, GPOptimizer
 from ._genetic import GeneticAlgorithm
+from ._internals import Interval, StrOptions, validate_parameter_constraints
 from ._optimizer import INITIAL_POINT_GENERATORS, RandomSampler
 from ._space import _describe
 from ._tpe import TPE, default_gamma
@@ -513,7 +513,7 @@ class BayesSearchCV(BaseModelSearchCV):
         (``benchmarks/results/bayes_defaults.md``).
     xi : float, default=0.01
         Margin of improvement for EI and PI, in standard deviations of the
-        standardised scores.
+        warped losses (the scores standardised, then power-warped).
     kappa : float, default=1.96
         Weight of the standard deviation in LCB.
     n_candidates : int, default=1000
@@ -529,7 +529,8 @@ class BayesSearchCV(BaseModelSearchCV):
         ``acq_optimizer`` (``"sampling"`` skips the polishing),
         ``acq_optimizer_kwargs`` (``n_points``: the candidates,
         ``n_restarts_optimizer``: the polished ones) and
-        ``base_estimator`` (``"GP"`` only).
+        ``base_estimator`` (``"GP"`` only, in any case).  Each value is
+        checked as the parameter it stands for.
 
     Attributes
     ----------
@@ -654,7 +655,7 @@ class BayesSearchCV(BaseModelSearchCV):
             "n_candidates": self.n_candidates,
             "n_polish": self.n_polish,
         }
-        options.update(_from_skopt_kwargs(self.optimizer_kwargs or {}))
+        options.update(_from_skopt_kwargs(self.optimizer_kwargs or {}, self._parameter_constraints))
         return options
 
     def _n_startup(self):
@@ -678,29 +679,20 @@ class BayesSearchCV(BaseModelSearchCV):
             optimizer.polish_jointly = n_workers > 1
 
 
-def _from_skopt_kwargs(kwargs):
-    """scikit-optimize's ``optimizer_kwargs`` as GPOptimizer options."""
+def _from_skopt_kwargs(kwargs, constraints):
+    """scikit-optimize's ``optimizer_kwargs`` as GPOptimizer options.
+
+    The keys are translated to the flat parameters' names, and each value
+    is checked against that parameter's ``constraints`` (the error names
+    the key as the user wrote it).
+    """
     unknown = sorted(set(kwargs) - set(_SKOPT_KEYS), key=str)
     if unknown:
         raise ValueError(
             f"optimizer_kwargs: unknown key(s) {unknown}; supported are {sorted(_SKOPT_KEYS)}."
         )
-    options = {_SKOPT_KEYS[k]: v for k, v in kwargs.items() if _SKOPT_KEYS[k]}
-    if "n_initial_points" in options:
-        n = options["n_initial_points"]
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-            raise ValueError(
-                f"optimizer_kwargs['n_initial_points'] must be an integer >= 1, got {n!r}."
-            )
-    for key, allowed in (("acq_func", ACQ_FUNCS),
-                         ("initial_point_generator", INITIAL_POINT_GENERATORS)):
-        if key in options and options[key] not in allowed:
-            raise ValueError(
-                f"optimizer_kwargs[{key!r}]={_describe(options[key])} is not supported; "
-                f"use one of {allowed}."
-            )
     base = kwargs.get("base_estimator", "GP")
-    if base != "GP":
+    if not isinstance(base, str) or base.upper() != "GP":
         raise ValueError(
             f"optimizer_kwargs['base_estimator']={_describe(base)} is not supported: "
             "BayesSearchCV's model is a Gaussian process ('GP'); TPESearchCV models "
@@ -712,26 +704,28 @@ def _from_skopt_kwargs(kwargs):
             f"optimizer_kwargs['acq_optimizer']={_describe(acq_optimizer)} is not one of "
             "('auto', 'lbfgs', 'sampling')."
         )
-    if acq_optimizer == "sampling":
-        options["n_polish"] = 0
+    given = {}  # the key as written -> (the parameter it stands for, its value)
+    for key, value in kwargs.items():
+        if _SKOPT_KEYS[key]:
+            given[f"optimizer_kwargs[{key!r}]"] = (_SKOPT_KEYS[key], value)
     for key, allowed in (("acq_func_kwargs", {"xi": "xi", "kappa": "kappa"}),
                          ("acq_optimizer_kwargs", {"n_points": "n_candidates",
                                                    "n_restarts_optimizer": "n_polish"})):
-        given = kwargs.get(key) or {}
-        if not isinstance(given, dict) or set(given) - set(allowed):
+        inner = kwargs.get(key) or {}
+        if not isinstance(inner, dict) or set(inner) - set(allowed):
             raise ValueError(
                 f"optimizer_kwargs[{key!r}] must be a dict with keys among "
-                f"{sorted(allowed)}, got {_describe(given)}."
+                f"{sorted(allowed)}, got {_describe(inner)}."
             )
-        for name, value in given.items():
-            option = allowed[name]
-            limit = 1 if option == "n_candidates" else 0
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < limit:
-                raise ValueError(
-                    f"optimizer_kwargs[{key!r}][{name!r}] must be a number >= {limit}, "
-                    f"got {_describe(value)}."
-                )
-            options[option] = float(value) if option in ("xi", "kappa") else int(value)
+        given.update({f"optimizer_kwargs[{key!r}][{k!r}]": (allowed[k], v) for k, v in inner.items()})
+    validate_parameter_constraints(
+        {path: constraints[name] for path, (name, _) in given.items()},
+        {path: value for path, (_, value) in given.items()},
+        caller_name="BayesSearchCV",
+    )
+    options = {name: value for name, value in given.values()}
+    if acq_optimizer == "sampling":
+        options["n_polish"] = 0
     return options
 
 

@@ -16,9 +16,15 @@ and storage files get shared.  This module writes the state as
   objects is refused, not unpickled).
 
 Objects are rebuilt only for the classes in :data:`CLASSES`, sk_hpo's own
-ask/tell algorithms and their parts, by ``cls.__new__`` and their
-attributes (or their own ``__setstate__``): nothing a file says can choose
-code to run.  What is not data -- the search space (with the user's
+ask/tell algorithms and their parts, each of which registers itself
+(:func:`register`) with its state schema: ``STATE_FIELDS``, the attributes
+its state holds, and ``STATE_FORMAT``, the schema's number, bumped whenever
+a field is added, removed or changes meaning.  An object is written as
+those fields and its format, and rebuilt by ``cls.__new__`` and those
+fields alone: nothing a file says can choose code to run.  A stored object
+of another format, or with a field its class does not name, is not read
+(:class:`StateError`): the engine then re-tells the stored candidates to a
+new algorithm, so no class needs a shim for the states of another version.  What is not data -- the search space (with the user's
 ``scipy.stats`` distributions) and the functions the algorithm was built
 with (``gamma=``) -- is written as a named reference and taken, on
 reading, from the freshly built algorithm of the resuming search, which
@@ -37,27 +43,30 @@ import zipfile
 
 import numpy as np
 
-from ._acquisition import Hedge
-from ._asha import ASHA
-from ._bayes import GPOptimizer, _Encoding
-from ._genetic import GeneticAlgorithm
-from ._gp import GaussianProcess
-from ._hyperband import Hyperband, _Bracket
-from ._optimizer import RandomSampler
 from ._search_space import Point
-from ._tpe import TPE
 
-FORMAT = 1  # of the document below; bumped when its form changes
+FORMAT = 2  # of the document below; bumped when its form changes
 
-# The only classes a document may name.  Objects are rebuilt by
-# ``cls.__new__`` and their stored attributes.
-CLASSES = {
-    cls.__name__: cls
-    for cls in (
-        RandomSampler, TPE, GPOptimizer, _Encoding, GaussianProcess, Hedge,
-        GeneticAlgorithm, Hyperband, ASHA, _Bracket,
-    )
-}  # fmt: skip
+# The only classes a document may name: sk_hpo's ask/tell algorithms and
+# their parts, each added by ``register`` where it is defined.
+CLASSES = {}
+
+
+def register(cls):
+    """Class decorator: let stored states name ``cls`` (an algorithm or a part of one).
+
+    ``cls`` declares its schema: ``STATE_FIELDS``, the names of the
+    attributes its state holds (one not set yet, say a model before its
+    first fit, is left out), and ``STATE_FORMAT``, an int.
+    """
+    fields, number = vars(cls).get("STATE_FIELDS"), vars(cls).get("STATE_FORMAT")
+    if not isinstance(fields, tuple) or not isinstance(number, int):
+        raise TypeError(f"{cls.__name__} declares no STATE_FIELDS tuple and STATE_FORMAT")
+    if CLASSES.setdefault(cls.__name__, cls) is not cls:
+        raise ValueError(f"two state classes are named {cls.__name__}")
+    return cls
+
+
 BIT_GENERATORS = {
     cls.__name__: cls
     for cls in (
@@ -199,6 +208,7 @@ class _Writer:
         if "$generator" in tagged:
             tagged["state"] = self.write(value.bit_generator.state)
         elif "$object" in tagged:
+            tagged["format"] = type(value).STATE_FORMAT
             tagged["attributes"] = self.write(_attributes(value))
         elif "$dict" in tagged:
             tagged["$dict"] = [[self.write(k), self.write(v)] for k, v in value.items()]
@@ -210,9 +220,9 @@ class _Writer:
 
 
 def _attributes(obj):
-    own = getattr(type(obj), "__getstate__", None)
-    state = obj.__getstate__() if own is not getattr(object, "__getstate__", None) else None
-    return dict(state if isinstance(state, dict) else vars(obj))
+    """The fields of ``obj``'s state schema that it has."""
+    own = vars(obj)
+    return {name: own[name] for name in type(obj).STATE_FIELDS if name in own}
 
 
 # -- reading -------------------------------------------------------------------
@@ -332,14 +342,19 @@ class _Reader:
                     f"the state names {_short(value['$object'])}, which is not one of "
                     "sk_hpo's algorithm classes"
                 )
+            if value.get("format") != cls.STATE_FORMAT:
+                raise StateError(
+                    f"the state holds a {cls.__name__} of form {_short(value.get('format'))}; "
+                    f"this sk_hpo reads form {cls.STATE_FORMAT}"
+                )
             obj = self._register(ref, cls.__new__(cls))
             attributes = self.read(value["attributes"])
             if not isinstance(attributes, dict) or not all(isinstance(k, str) for k in attributes):
                 raise StateError(f"the attributes of a {cls.__name__} are not named")
-            if hasattr(cls, "__setstate__"):
-                obj.__setstate__(attributes)
-            else:
-                obj.__dict__.update(attributes)
+            unknown = sorted(set(attributes) - set(cls.STATE_FIELDS))
+            if unknown:
+                raise StateError(f"a {cls.__name__} has no field {_short(unknown[0])}")
+            obj.__dict__.update(attributes)
             return obj
         raise StateError(f"an unknown form in the state document: {_short(value)}")
 

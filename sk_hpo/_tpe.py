@@ -26,6 +26,7 @@ import numpy as np
 from ._optimizer import Optimizer
 from ._parzen import ParzenEstimator
 from ._search_space import Point
+from ._state import register
 
 
 def default_gamma(n):
@@ -39,6 +40,7 @@ def default_gamma(n):
     return min(int(math.ceil(0.15 * n)), 25)
 
 
+@register
 class TPE(Optimizer):
     """Tree-structured Parzen Estimator on a ``SearchSpace``.
 
@@ -59,6 +61,10 @@ class TPE(Optimizer):
     consider_endpoints : bool, default=False
         For the univariate bandwidth rule: bounds count as neighbours.
     """
+
+    STATE_FORMAT = 1
+    STATE_FIELDS = (*Optimizer.STATE_FIELDS, "n_startup_trials", "gamma", "multivariate",
+                    "n_ei_candidates", "prior_weight", "consider_endpoints", "pending")
 
     def __init__(
         self,
@@ -98,10 +104,6 @@ class TPE(Optimizer):
             key = self.space.key(self.space.canonical(point))
             if key not in self.told_keys:
                 self.pending.append((key, point))
-
-    def __setstate__(self, state):
-        state.setdefault("pending", [])  # a state stored before it was kept
-        self.__dict__.update(state)
 
     def tell(self, points, losses, splits=None):
         keys = super().tell(points, losses, splits)

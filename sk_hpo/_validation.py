@@ -7,8 +7,8 @@ import numbers
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils.validation import _num_samples
 
+from ._internals import num_samples
 from ._search_space import split_layer_name
 from ._space import _describe
 
@@ -108,7 +108,7 @@ def check_initial_params(initial_params, space, budget):
 
 def check_data(X, y):
     """Refuse data no fit can use: no samples, or missing targets."""
-    if _num_samples(X) == 0:
+    if num_samples(X) == 0:
         raise ValueError("X has 0 samples; a search needs samples to cross-validate on.")
     if y is None:
         return

@@ -17,7 +17,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from sk_hpo import BayesSearchCV, GeneticSearchCV, Integer, RandomSearchCV, Real, TPESearchCV
-from sk_hpo._base import FAILURE_PATIENCE
+from sk_hpo._run import FAILURE_PATIENCE
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, assert_same_cv_results, dummy_data
 from sk_hpo.callbacks import NoImprovementStopper, SearchState, ThresholdStopper
 

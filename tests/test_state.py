@@ -11,7 +11,7 @@ import pytest
 from sklearn.model_selection import KFold
 
 from sk_hpo import BayesSearchCV, GeneticSearchCV, RandomSearchCV, TPESearchCV
-from sk_hpo._state import StateError, dumps, loads, settings
+from sk_hpo._state import CLASSES, StateError, dumps, loads, settings
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
 
 BRANIN = FUNCTIONS["branin"].search_space
@@ -139,6 +139,69 @@ def test_hostile_documents_are_refused_and_run_nothing(tmp_path):
         with pytest.raises(StateError):
             loads(document, arrays, {})
     assert not marker.exists()
+
+
+# -- the schema ---------------------------------------------------------------
+def _objects(node):
+    """Every ``$object`` entry of a parsed state document."""
+    if isinstance(node, dict):
+        if "$object" in node:
+            yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
+@pytest.mark.parametrize("kind", list(SEARCHES))
+def test_a_state_holds_exactly_the_declared_fields(kind):
+    optimizer = _fitted(kind).optimizer_
+    document, _ = dumps({"optimizer": optimizer}, _externals(optimizer))
+    objects = list(_objects(json.loads(document)))
+    assert objects
+    for entry in objects:
+        cls = CLASSES[entry["$object"]]
+        assert entry["format"] == cls.STATE_FORMAT
+        names = {pair[0] for pair in entry["attributes"]["$dict"]}
+        assert names <= set(cls.STATE_FIELDS)
+    top = objects[0]
+    assert top["$object"] == type(optimizer).__name__
+    # An attribute outside the schema is not state.
+    optimizer.scratch = object()
+    assert dumps({"optimizer": optimizer}, _externals(optimizer))[0] == document
+
+
+@pytest.mark.parametrize("change", ["format", "field"])
+def test_a_state_of_another_schema_is_refused(change):
+    optimizer = _fitted("bayes").optimizer_
+    document, arrays = dumps({"optimizer": optimizer}, _externals(optimizer))
+    parsed = json.loads(document)
+    entry = next(e for e in _objects(parsed) if e["$object"] == "GPOptimizer")
+    if change == "format":
+        entry["format"] += 1
+        message = "GPOptimizer of form 2; this sk_hpo reads form 1"
+    else:
+        entry["attributes"]["$dict"].append(["added_later", 1])
+        message = "GPOptimizer has no field 'added_later'"
+    with pytest.raises(StateError, match=message):
+        loads(json.dumps(parsed), arrays, _externals(optimizer))
+
+
+def test_a_stored_state_of_another_schema_resumes_by_retelling(tmp_path, fits):
+    path = tmp_path / "study.db"
+    _stored_study(path)
+    with sqlite3.connect(path) as db:
+        (document,) = db.execute("SELECT document FROM states").fetchone()
+        parsed = json.loads(document)
+        for entry in _objects(parsed):
+            entry["format"] = 0  # written by another version
+        db.execute("UPDATE states SET document = ?", (json.dumps(parsed),))
+    fits.clear()
+    with pytest.warns(UserWarning, match="form 0; this sk_hpo reads form 1.*re-told"):
+        resumed = _resume(path)
+    assert resumed.n_resumed_ == 6 and len(resumed.cv_results_["params"]) == 8
+    assert len(fits) == 2 * 2  # the 2 new candidates, 2 folds each; the 6 stored not refitted
 
 
 # -- a whole storage file made hostile ------------------------------------------
