@@ -15,9 +15,7 @@ from ._internals import (
     check_internals,
     collecting_fit_results,
     fit_context,
-    select_best_index,
 )
-from ._multi_fidelity import MultiFidelityRun, check_fidelity, make_hyperband
 from ._run import SearchRun
 from ._search_space import SearchSpace
 from ._storage import Study
@@ -28,15 +26,6 @@ from ._validation import (
     check_parameter_names,
 )
 
-# Parameters that change neither the algorithm nor its random draws: a
-# stored algorithm state stays valid when only these change.
-_NOT_ALGORITHM = {
-    "estimator", "search_spaces", "n_iter", "scoring", "n_jobs", "refit", "cv",
-    "verbose", "pre_dispatch", "error_score", "return_train_score", "callbacks",
-    "initial_params", "storage", "study_name", "resume", "generations", "continuation",
-    "model_directory", "max_model_bytes",
-}
-
 
 class BaseModelSearchCV(BaseSearchCV):
     """Base of the model-based searches: wires an optimizer to ``BaseSearchCV``.
@@ -46,6 +35,15 @@ class BaseModelSearchCV(BaseSearchCV):
     ``sk_hpo._optimizer``).  Everything else -- cross-validation, scoring,
     parallelism, ``refit``, ``cv_results_`` -- is scikit-learn's.
     """
+
+    # Parameters that change neither the algorithm nor its random draws: a
+    # stored algorithm state stays valid when only these change.  A class
+    # that adds such parameters names them in a _NOT_ALGORITHM of its own.
+    _NOT_ALGORITHM = frozenset({
+        "estimator", "search_spaces", "n_iter", "scoring", "n_jobs", "refit", "cv",
+        "verbose", "pre_dispatch", "error_score", "return_train_score", "callbacks",
+        "initial_params", "storage", "study_name", "resume",
+    })  # fmt: skip
 
     _parameter_constraints: dict = {
         **BaseSearchCV._parameter_constraints,
@@ -147,14 +145,10 @@ class BaseModelSearchCV(BaseSearchCV):
             del self._fit_data
 
     def _run_search(self, evaluate_candidates):
-        asynchronous = bool(getattr(self, "asynchronous", False))
-        # Continuing promoted candidates fits outside evaluate_candidates, as
-        # the asynchronous mode does (sk_hpo._continuation).
-        continuing = getattr(self, "resource", None) is not None and (
-            getattr(self, "continuation", False) is not False
-        )
+        asynchronous = bool(self.asynchronous)
+        outside = self._fits_outside_sklearn()
         check_internals(
-            evaluate_candidates, self, self.storage is not None, asynchronous or continuing
+            evaluate_candidates, self, self.storage is not None, asynchronous or outside
         )
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
@@ -162,24 +156,19 @@ class BaseModelSearchCV(BaseSearchCV):
         initial_points = check_initial_params(self.initial_params, space, self._budget())
         X, y = self._fit_data
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        fidelity = self._check_fidelity(space, X, y)
+        plan = self._plan_run(space, X, y)
         study = self._open_study(space, X, y, evaluate_candidates)
-        if fidelity is None:
-            optimizer = self._make_optimizer(space, seed)
-            run = SearchRun(self, space, optimizer, evaluate_candidates, seed, study)
-        else:
-            optimizer = make_hyperband(self, space, fidelity, seed)
-            run = MultiFidelityRun(self, space, optimizer, evaluate_candidates, seed, study, fidelity)
+        run = self._make_run(plan, space, evaluate_candidates, seed, study)
         run.asynchronous = asynchronous
         pool = None
         try:
-            if asynchronous or continuing:
+            if asynchronous or outside:
                 run.context = fit_context(evaluate_candidates, self)
             if asynchronous:
                 pool = Pool(run.context, self.n_jobs)
                 self._configure_workers(run.optimizer, pool.n_workers)
-            if continuing and fidelity is not None:
-                run.start_continuation(pool)
+            if outside:
+                run.start_outside_fits(pool)
             with collecting_fit_results() as fit_results:
                 run.fit_results = fit_results
                 if study is not None:
@@ -193,33 +182,32 @@ class BaseModelSearchCV(BaseSearchCV):
         self.n_resumed_ = run.n_resumed
         self.search_space_ = space
         self.optimizer_ = run.optimizer
-        if fidelity is not None:
-            self._set_fidelity_attributes(fidelity, run)
+        self._end_run(plan, run)
+
+    # -- hooks for the parts a search composes (sk_hpo._multi_fidelity) -------
+    def _fits_outside_sklearn(self):
+        """Whether some fits run outside ``evaluate_candidates`` (the run's
+        ``start_outside_fits`` then starts them, with the fit context)."""
+        return False
+
+    def _plan_run(self, space, X, y):
+        """Check what the run needs beyond the engine's parameters; its plan."""
+        return
+
+    def _make_run(self, plan, space, evaluate_candidates, seed, study):
+        """The run of this ``fit``: the algorithm and its loop."""
+        optimizer = self._make_optimizer(space, seed)
+        return SearchRun(self, space, optimizer, evaluate_candidates, seed, study)
+
+    def _end_run(self, plan, run):
+        """Set the fitted attributes a part adds."""
 
     def _configure_workers(self, optimizer, n_workers):
         """Adapt the algorithm to an asynchronous search on ``n_workers`` (a hook)."""
 
-    def _check_fidelity(self, space, X, y):
-        """The resource levels of a multi-fidelity search; None for the others."""
-        if getattr(self, "resource", None) is None:
-            return None
-        return check_fidelity(self, space, X, y)
-
-    def _set_fidelity_attributes(self, fidelity, run):
-        levels = np.asarray(run.results["iter"]) if run.results else np.array([], int)
-        self.n_resources_ = list(fidelity.levels)
-        self.min_resources_ = fidelity.levels[0]
-        self.max_resources_ = fidelity.levels[-1]
-        self.n_candidates_ = [int(np.sum(levels == k)) for k in range(len(fidelity.levels))]
-        self.n_brackets_ = run.optimizer.n_brackets
-        self.continuation_ = run.continuation.mode if run.continuation is not None else None
-
     def _n_startup(self):
         """Results a model needs before it proposes (multi-fidelity: per level)."""
         return 10
-
-    # scikit-learn's hook for the best candidate (see sk_hpo._internals).
-    _select_best_index = staticmethod(select_best_index)
 
     def _open_study(self, space, X, y, evaluate_candidates):
         if self.storage is None:
@@ -229,5 +217,6 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _algorithm_description(self):
         """What a stored algorithm state depends on (see ``_NOT_ALGORITHM``)."""
+        ignored = set().union(*(vars(cls).get("_NOT_ALGORITHM", ()) for cls in type(self).__mro__))
         params = self.get_params(deep=False)
-        return describe({k: v for k, v in params.items() if k not in _NOT_ALGORITHM})
+        return describe({k: v for k, v in params.items() if k not in ignored})

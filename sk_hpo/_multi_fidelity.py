@@ -28,7 +28,7 @@ from ._asha import ASHA
 from ._continuation import Continuation, ModelStore, detect
 from ._executor import Pool
 from ._hyperband import Hyperband
-from ._internals import SubsampleMetaSplitter, num_samples
+from ._internals import SubsampleMetaSplitter, num_samples, select_best_index
 from ._run import SearchRun
 
 
@@ -120,6 +120,54 @@ def _is_count(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
+class MultiFidelityMixin:
+    """``resource=`` as a part of a search: compose it before ``BaseModelSearchCV``.
+
+    The engine's hooks (``_plan_run``, ``_make_run``, ``_end_run``,
+    ``_fits_outside_sklearn``) check the resource levels, race the
+    candidates in ``Hyperband`` brackets (``ASHA`` with
+    ``asynchronous=True``) with the search's own optimizer as the model,
+    continue promoted candidates where the estimator can, and set the
+    fitted attributes.  The class that composes it declares the
+    parameters (``resource``, ``min_resources``, ``max_resources``,
+    ``factor``, ``hyperband``, ``continuation``, ``model_directory``,
+    ``max_model_bytes``).
+    """
+
+    # Parameters that do not change the algorithm's stored state.
+    _NOT_ALGORITHM = frozenset({"continuation", "model_directory", "max_model_bytes"})
+
+    def _fits_outside_sklearn(self):
+        # Continuing promoted candidates fits outside evaluate_candidates, as
+        # the asynchronous mode does (sk_hpo._continuation).
+        return self.resource is not None and self.continuation is not False
+
+    def _plan_run(self, space, X, y):
+        return None if self.resource is None else check_fidelity(self, space, X, y)
+
+    def _make_run(self, plan, space, evaluate_candidates, seed, study):
+        if plan is None:
+            return super()._make_run(plan, space, evaluate_candidates, seed, study)
+        optimizer = make_hyperband(self, space, plan, seed)
+        return MultiFidelityRun(self, space, optimizer, evaluate_candidates, seed, study, plan)
+
+    def _end_run(self, plan, run):
+        super()._end_run(plan, run)
+        if plan is None:
+            return
+        levels = np.asarray(run.results["iter"]) if run.results else np.array([], int)
+        self.n_resources_ = list(plan.levels)
+        self.min_resources_ = plan.levels[0]
+        self.max_resources_ = plan.levels[-1]
+        self.n_candidates_ = [int(np.sum(levels == k)) for k in range(len(plan.levels))]
+        self.n_brackets_ = run.optimizer.n_brackets
+        self.continuation_ = run.continuation.mode if run.continuation is not None else None
+
+    # scikit-learn's hook for the best candidate: the best at the most
+    # resource (see sk_hpo._internals).
+    _select_best_index = staticmethod(select_best_index)
+
+
 def make_hyperband(search, space, fidelity, seed):
     scheduler = ASHA if getattr(search, "asynchronous", False) else Hyperband
     hyperband = scheduler(
@@ -153,7 +201,7 @@ class MultiFidelityRun(SearchRun):
         self.fit_pool = None  # where a batch search's continuing fits run
 
     # -- continuation (sk_hpo._continuation) -----------------------------------
-    def start_continuation(self, pool):
+    def start_outside_fits(self, pool):
         """Find out how the estimator continues; set up the model store (and, for
         batches, the executor its fits run on).  Raises with ``continuation=True``
         when it cannot."""

@@ -64,6 +64,9 @@ class SearchRun:
         # What a stored algorithm state depends on; constant during a fit.
         self.algorithm = search._algorithm_description() if study is not None else None
 
+    def start_outside_fits(self, pool):
+        """Start what runs fits outside ``evaluate_candidates`` (a subclass's part)."""
+
     # -- storage ------------------------------------------------------------
     def resume(self):
         """Load the study's candidates into ``cv_results_`` and the algorithm."""

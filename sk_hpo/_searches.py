@@ -11,6 +11,7 @@ from ._base import BaseModelSearchCV
 from ._bayes import ACQ_FUNCS, GPOptimizer
 from ._genetic import GeneticAlgorithm
 from ._internals import Interval, StrOptions, validate_parameter_constraints
+from ._multi_fidelity import MultiFidelityMixin
 from ._optimizer import INITIAL_POINT_GENERATORS, RandomSampler
 from ._space import _describe
 from ._tpe import TPE, default_gamma
@@ -290,7 +291,7 @@ class RandomSearchCV(BaseModelSearchCV):
 
 
 @_document
-class TPESearchCV(BaseModelSearchCV):
+class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
     """Tree-structured Parzen Estimator search.
 
     After ``n_startup_trials`` random candidates, the results are split
@@ -472,7 +473,7 @@ _SKOPT_KEYS = {
 
 
 @_document
-class BayesSearchCV(BaseModelSearchCV):
+class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
     """Bayesian optimisation with a Gaussian process.
 
     A drop-in for scikit-optimize's ``BayesSearchCV``: the same
@@ -839,6 +840,9 @@ class GeneticSearchCV(BaseModelSearchCV):
     >>> bool(search.best_score_ > 0.95)
     True
     """
+
+    # Generations only set the budget, which a stored algorithm state does not depend on.
+    _NOT_ALGORITHM = frozenset({"generations"})
 
     _parameter_constraints: dict = {
         **BaseModelSearchCV._parameter_constraints,
