@@ -43,10 +43,10 @@ from joblib import Parallel, delayed
 from sk_hpo import Categorical, Integer, SearchSpace
 from sk_hpo._bayes import GPOptimizer
 from sk_hpo._genetic import GeneticAlgorithm
-from sk_hpo._gp import HEBO_NOISE_PRIOR
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS, minimise
 
+from .gp_variants import GP_VARIANTS, CopulaWarping, LogWarping, with_gp
 from .run import command_line
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -111,20 +111,18 @@ class _GPRestartingAtEveryPoint(GPOptimizer):
     restart_divisor = math.inf
 
 
-def _bayes_gp(**attributes):
-    """The defaults with ``attributes`` set on the GP (``GaussianProcess``'s
-    options for its ablations): ``length_prior="dimension-scaled"``, the
-    prior before 2026-12-04 (Hvarfner et al. 2024, median 10 in six
-    dimensions); HEBO 0.3.6's ``kernel="matern32"`` and ``noise_prior``
-    (log-normal, mean log(0.01), standard deviation 0.5); a ``length_peak``
-    on every column, the one-hot columns of categories included (the
-    defaults peak at 0.3 on the numeric columns and at 1 on the others)."""
+def _bayes_gp(variant=None, length_peak=None, optimizer_class=GPOptimizer):
+    """The defaults with another GP (``benchmarks.gp_variants``: the
+    dimension-scaled length prior used before 2026-12-04, Hvarfner et al.
+    2024, median 10 in six dimensions; HEBO 0.3.6's Matérn-3/2 kernel and
+    noise prior), a ``length_peak`` on every column, the one-hot columns of
+    categories included (the defaults peak at 0.3 on the numeric columns
+    and at 1 on the others), or another warping of the losses."""
 
     def run(problem, seed, n):
-        optimizer = GPOptimizer(SearchSpace(problem.search_space), seed)
-        for name, value in attributes.items():
-            setattr(optimizer.gp, name, value)
-        return minimise(optimizer, problem, n)
+        optimizer = optimizer_class(SearchSpace(problem.search_space), seed)
+        gp_class = GP_VARIANTS[variant] if variant is not None else None
+        return minimise(with_gp(optimizer, gp_class, length_peak), problem, n)
 
     return run
 
@@ -164,8 +162,8 @@ ALGORITHMS = {
         "acq_func=LCB": {"acq_func": "LCB"},
         "clip=None": {"clip": None},
         "clip=3": {"clip": 3},
-        "warping=copula": {"warping": "copula"},
-        "warping=log": {"warping": "log"},
+        "warping=copula": _bayes_gp(optimizer_class=CopulaWarping),
+        "warping=log": _bayes_gp(optimizer_class=LogWarping),
         "n_initial_points=5": {"n_initial_points": 5},
         "n_initial_points=20": {"n_initial_points": 20},
         "xi=0": {"xi": 0.0},
@@ -176,12 +174,11 @@ ALGORITHMS = {
         "hyperparameter fit restarted at every point": _bayes_restarting_at_every_point,
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
         "length_prior=dimension-scaled (before 2026-12-04)":
-            _bayes_gp(length_prior="dimension-scaled"),
+            _bayes_gp("dimension-scaled"),
         "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
-        "kernel=matern32 (HEBO's)": _bayes_gp(kernel="matern32"),
-        "noise prior of HEBO": _bayes_gp(noise_prior=HEBO_NOISE_PRIOR),
-        "kernel and noise prior of HEBO":
-            _bayes_gp(kernel="matern32", noise_prior=HEBO_NOISE_PRIOR),
+        "kernel=matern32 (HEBO's)": _bayes_gp("matern32"),
+        "noise prior of HEBO": _bayes_gp("hebo-noise-prior"),
+        "kernel and noise prior of HEBO": _bayes_gp("hebo-gp"),
         "length_peak=1 everywhere (before 2026-12-06)": _bayes_gp(length_peak=1.0),
         "length_peak=0.3 everywhere": _bayes_gp(length_peak=0.3),
     }),

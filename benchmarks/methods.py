@@ -26,8 +26,9 @@ from sk_hpo import (
     Real,
     TPESearchCV,
 )
-from sk_hpo._gp import HEBO_NOISE_PRIOR
 from sk_hpo.testing import FunctionEstimator
+
+from .gp_variants import GP_VARIANTS, with_gp
 
 
 class Unavailable(Exception):
@@ -511,43 +512,43 @@ class _BayesPolishingJointly(BayesSearchCV):
 
 
 class _BayesGP(BayesSearchCV):
-    """BayesSearchCV with ``gp_attributes`` set on its GP (``GaussianProcess``'s
-    options for the ablations): HEBO 0.3.6's choices that ours does not
-    make, the Matérn-3/2 kernel (ours: 5/2) and a tight log-normal prior on
-    the noise variance of the standardised scores, mean log(0.01) and
-    standard deviation 0.5 (ours: log(1e-3) and 2.5, which lets the noise be
-    learned from the data); or the length-scale prior's peak on every
-    column (``length_peak``, in units of the unit cube's side), the one-hot
-    columns of categories included: 1 everywhere was our GP before
-    2026-12-06 (benchmarks/results/peers/length-peak)."""
+    """BayesSearchCV with another GP (``benchmarks.gp_variants``): HEBO
+    0.3.6's choices that ours does not make, the Matérn-3/2 kernel (ours:
+    5/2) and a tight log-normal prior on the noise variance of the
+    standardised scores, mean log(0.01) and standard deviation 0.5 (ours:
+    log(1e-3) and 2.5, which lets the noise be learned from the data); or
+    the length-scale prior's peak on every column (``length_peak``, in units
+    of the unit cube's side), the one-hot columns of categories included: 1
+    everywhere was our GP before 2026-12-06
+    (benchmarks/results/peers/length-peak)."""
 
-    gp_attributes = ()  # (name, value) pairs
+    gp_variant = None  # a key of gp_variants.GP_VARIANTS
+    length_peak = None  # on every column
 
     def _make_optimizer(self, space, seed):
         optimizer = super()._make_optimizer(space, seed)
-        for name, value in self.gp_attributes:
-            setattr(optimizer.gp, name, value)
-        return optimizer
+        gp_class = GP_VARIANTS[self.gp_variant] if self.gp_variant is not None else None
+        return with_gp(optimizer, gp_class, self.length_peak)
 
 
 class _BayesMatern32(_BayesGP):
-    gp_attributes = (("kernel", "matern32"),)
+    gp_variant = "matern32"
 
 
 class _BayesHEBONoisePrior(_BayesGP):
-    gp_attributes = (("noise_prior", HEBO_NOISE_PRIOR),)
+    gp_variant = "hebo-noise-prior"
 
 
 class _BayesHEBOGP(_BayesGP):
-    gp_attributes = (("kernel", "matern32"), ("noise_prior", HEBO_NOISE_PRIOR))
+    gp_variant = "hebo-gp"
 
 
 class _BayesLengthPeak03(_BayesGP):
-    gp_attributes = (("length_peak", 0.3),)
+    length_peak = 0.3
 
 
 class _BayesLengthPeak1(_BayesGP):
-    gp_attributes = (("length_peak", 1.0),)
+    length_peak = 1.0
 
 
 class _BayesLengthPeak03Numeric(BayesSearchCV):

@@ -21,11 +21,12 @@ alone peaks at 1, the side of the unit cube; ``GPOptimizer`` sets 0.3 on
 the numeric columns and 1 on the one-hot ones (its module docstring says
 why).
 
-``length_prior="dimension-scaled"`` (the log-normal of Hvarfner, Hellsten
-and Nardi 2024), ``kernel="matern32"`` and ``noise_prior`` (HEBO's kernel
-and noise prior) are the alternatives the benchmarks compare against; the
-design notes of the documentation (``docs/design_notes.md``) give those
-measurements.
+The kernel (``correlation``) and the priors (``_length_log_prior``,
+``noise_prior``) are each in one place; the alternatives the benchmarks
+compared them with (the dimension-scaled length prior of Hvarfner,
+Hellsten and Nardi 2024; HEBO's Matérn-3/2 kernel and noise prior) are
+subclasses in ``benchmarks/gp_variants.py``, and the documentation's
+design notes give what they measured.
 
 Targets are expected standardised (zero mean, unit variance); the mean
 function is zero.
@@ -39,7 +40,6 @@ from scipy.optimize import minimize
 from ._state import register
 
 _SQRT5 = np.sqrt(5.0)
-_SQRT3 = np.sqrt(3.0)
 
 # Bounds of the log hyperparameters, for standardised targets on the unit cube.
 _LOG_LENGTH_BOUNDS = (np.log(1e-2), np.log(1e2))
@@ -48,9 +48,6 @@ _LOG_NOISE_BOUNDS = (np.log(1e-6), np.log(2.0))
 # Log-normal priors: (mean, standard deviation) of the log hyperparameter.
 _SIGNAL_PRIOR = (0.0, 1.0)
 _NOISE_PRIOR = (np.log(1e-3), 2.5)
-# HEBO 0.3.6's (its default model's), for the ablations: a noise variance
-# between about 0.004 and 0.03 of the scores'.
-HEBO_NOISE_PRIOR = (np.log(1e-2), 0.5)
 _JITTER = 1e-9
 # Variance of an exact (fantasised) value, relative to the signal variance:
 # negligible, but it keeps K positive definite when fantasies coincide.
@@ -65,52 +62,34 @@ def matern52(r):
     return a + (5.0 / 3.0) * r * r * e, a
 
 
-def matern32(r):
-    """Matérn-3/2 correlation (HEBO's kernel), rougher than the 5/2 one, and
-    the factor ``a`` with ``d corr / d(r**2) = -(5/6) a`` as for ``matern52``
-    (``a = (9/5) exp(-sqrt3 r)``), so that the gradients are shared."""
-    e = np.exp(-_SQRT3 * r)
-    return (1.0 + _SQRT3 * r) * e, 1.8 * e
-
-
-KERNELS = {"matern52": matern52, "matern32": matern32}
 
 
 @register
 class GaussianProcess:
-    """Matérn-5/2 GP regression with one length scale per input column
-    (Matérn-3/2 with ``kernel = "matern32"``, for the ablations).
+    """Matérn-5/2 GP regression with one length scale per input column.
 
-    Parameters
-    ----------
-    n_restarts : int, default=1
-        Random starts of the hyperparameter fit beyond the warm start and
-        the default start.
+    ``correlation``, ``_length_log_prior`` and ``noise_prior`` are the
+    kernel and the priors; the benchmarks' ablations override them in
+    subclasses (``benchmarks/gp_variants.py``).
     """
 
-    STATE_FORMAT = 1
+    STATE_FORMAT = 2
     STATE_FIELDS = (
-        "n_restarts", "theta", "length_peak", "n_exact", "kernel", "noise_prior", "length_prior",
-        "X", "y", "L", "L_inv", "alpha", "_X_scaled", "_inv_scale",
+        "theta", "length_peak", "n_exact", "X", "y", "L", "L_inv", "alpha", "_X_scaled",
+        "_inv_scale",
     )  # fmt: skip
 
-    # "peaked" (the default) or "dimension-scaled" (Hvarfner et al., the
-    # prior before; see the design notes).
-    length_prior = "peaked"
     # How many of the last rows conditioned on are exact (fantasies at
     # pending points).
     n_exact = 0
-    # Ablations of HEBO's choices (benchmarks/results/peers/hebo-ablations):
-    # the kernel ("matern52" or "matern32") and the log-normal prior on the
-    # noise variance, (mean, standard deviation) of its log.
-    kernel = "matern52"
+    # The log-normal prior on the noise variance: (mean, standard deviation)
+    # of its log.
     noise_prior = _NOISE_PRIOR
-    # Where the peaked length-scale prior peaks, in units of the cube's side
-    # (benchmarks/results/peers/length-peak).
+    # Where the peaked length-scale prior peaks, in units of the cube's side;
+    # GPOptimizer sets one peak per input column.
     length_peak = 1.0
 
-    def __init__(self, n_restarts=1):
-        self.n_restarts = n_restarts
+    def __init__(self):
         self.theta = None
 
     # -- hyperparameters ----------------------------------------------------
@@ -118,9 +97,6 @@ class GaussianProcess:
         """Minus the log prior density of the log length scales (up to a
         constant), and its gradient."""
         t = log_lengths
-        if self.length_prior == "dimension-scaled":
-            mean, sd = np.sqrt(2.0) + 0.5 * np.log(len(t)), np.sqrt(3.0)
-            return 0.5 * np.sum((t - mean) ** 2) / sd**2, (t - mean) / sd**2
         # 0.1 ((l/c)^2 + (c/l)^2) = 0.2 cosh(2 log(l/c)), c the peak
         t = t - np.log(self.length_peak)
         up, down = np.exp(2.0 * t), np.exp(-2.0 * t)
@@ -175,26 +151,24 @@ class GaussianProcess:
             grad[i] += (theta[i] - m) / s**2
         return nll, grad
 
-    def fit(self, X, y, rng, warm_start=True, restart=True):
+    def fit(self, X, y, rng, restart=True):
         """Fit the hyperparameters to ``(X, y)``, then condition on the data.
 
-        ``warm_start`` starts the optimisation from the previous fit's
-        hyperparameters when the input width is the same.  ``restart=False``
-        starts it only there (when there is a previous fit): no start from
-        the default start, no random restarts.
+        The optimisation starts from the previous fit's hyperparameters when
+        the input width is the same, and (``restart``, or without a
+        previous fit) from the default start and one random start near it.
         """
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         d = X.shape[1]
         sq_diffs = (X[:, None, :] - X[None, :, :]) ** 2
-        warm = warm_start and self.theta is not None and len(self.theta) == d + 2
+        warm = self.theta is not None and len(self.theta) == d + 2
         bounds = self._bounds(d)
         starts = [self.theta] if warm else []
         if restart or not warm:
             starts.append(self._default_theta(d))
             low, high = np.array(bounds).T
-            for _ in range(self.n_restarts):
-                starts.append(np.clip(starts[-1] + rng.normal(0.0, 1.0, d + 2), low, high))
+            starts.append(np.clip(starts[-1] + rng.normal(0.0, 1.0, d + 2), low, high))
         best = None
         for theta0 in starts:
             result = minimize(
@@ -252,7 +226,7 @@ class GaussianProcess:
     def correlation(self, r):
         """The kernel's correlation at scaled distances ``r``, and the factor
         ``a`` its gradients share (see ``matern52``)."""
-        return KERNELS[self.kernel](r)
+        return matern52(r)
 
     def _corr(self, A, B):
         """Correlations of the rows of ``A`` and ``B`` (both already divided by

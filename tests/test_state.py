@@ -178,9 +178,10 @@ def test_a_state_of_another_schema_is_refused(change):
     document, arrays = dumps({"optimizer": optimizer}, _externals(optimizer))
     parsed = json.loads(document)
     entry = next(e for e in _objects(parsed) if e["$object"] == "GPOptimizer")
+    current = CLASSES["GPOptimizer"].STATE_FORMAT
     if change == "format":
         entry["format"] += 1
-        message = "GPOptimizer of form 2; this sk_hpo reads form 1"
+        message = f"GPOptimizer of form {current + 1}; this sk_hpo reads form {current}"
     else:
         entry["attributes"]["$dict"].append(["added_later", 1])
         message = "GPOptimizer has no field 'added_later'"
