@@ -10,8 +10,9 @@ is in ``benchmarks/README.md`` and the documentation's design notes.
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from sk_hpo._bayes import GPOptimizer, _standardise, warp_losses
+from sk_hpo._bayes import GPOptimizer
 from sk_hpo._gp import GaussianProcess
+from sk_hpo._warping import _standardise, cut_losses, warp_losses
 
 # HEBO 0.3.6's prior on the noise variance of standardised scores (its
 # default model's): log-normal, mean log(0.01), standard deviation 0.5, a
@@ -76,7 +77,9 @@ class CopulaWarping(GPOptimizer):
     """The losses' ranks mapped to normal quantiles instead of the power warping."""
 
     def _warp(self, losses):
-        y = _cut(losses, self.clip)
+        y = cut_losses(losses, self.clip)
+        if y is None:
+            return np.zeros(len(losses))
         return _standardise(norm.ppf((rankdata(y) - 0.5) / len(y)))
 
 
@@ -84,22 +87,10 @@ class LogWarping(GPOptimizer):
     """The logarithm of each loss's gap to the best before the power warping."""
 
     def _warp(self, losses):
-        y = _cut(losses, self.clip)
+        y = cut_losses(losses, self.clip)
+        if y is None:
+            return np.zeros(len(losses))
         spread = np.median(y) - y.min()
         if spread > 0:
             y = np.log(y - y.min() + 0.1 * spread)
         return warp_losses(y, clip=None)
-
-
-def _cut(losses, clip):
-    """The library's failure filling and outlier cut, before another warping."""
-    y = np.asarray(losses, dtype=float).copy()
-    finite = np.isfinite(y)
-    if not finite.any():
-        return np.zeros_like(y)
-    y[~finite] = y[finite].max()
-    median = max(np.median(y[finite]), np.median(np.unique(y[finite])))
-    low = y.min()
-    if clip is not None and median > low:
-        y = np.minimum(y, median + clip * (median - low))
-    return y

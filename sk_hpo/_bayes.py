@@ -1,18 +1,15 @@
 """Gaussian-process Bayesian optimisation, ask/tell.
 
-The model:
+This module coordinates; each part of the model is one idea a module:
 
-- inputs: every numeric dimension as its unit coordinate, every categorical
-  one one-hot; a conditional space puts the blocks of all branches side by
-  side, with a one-hot branch indicator in front and zeros in the blocks of
-  inactive branches, so that one GP learns from every observation; a
-  per-layer dimension of an absent layer is zeros too (numeric: the
-  bottom of its range, so a missing layer sits next to the smallest one),
-  and the number of layers, an input itself, tells the rest;
-- outputs: losses of failed evaluations are replaced by the worst finite
-  loss, then standardised and power-warped (Yeo-Johnson, as HEBO does,
-  Cowen-Rivers et al. 2022), so that a few huge losses (an exploding log
-  loss, a diverging model) do not flatten the rest;
+- inputs (``sk_hpo._encoding``): numeric dimensions as unit coordinates,
+  categorical ones one-hot, the branches of a conditional space side by
+  side, so that one GP learns from every observation;
+- outputs (``sk_hpo._warping``): failures take the worst finite loss,
+  outliers are cut, and the losses are standardised and power-warped
+  (Yeo-Johnson, as HEBO does, Cowen-Rivers et al. 2022);
+- acquisitions (``sk_hpo._acquisition``): EI, PI, LCB and the GP-Hedge
+  portfolio;
 - a Matérn-5/2 GP with one length scale per input and learned noise
   (``sk_hpo._gp``), whose prior on the length scales of the numeric
   inputs peaks at 0.3 of their range (``length_peak``, the size of HEBO's
@@ -75,18 +72,19 @@ results, is in the documentation's design notes (``docs/design_notes.md``).
 
 import functools
 import numbers
-import warnings
 
 import numpy as np
-from scipy.optimize import fminbound, minimize
+from scipy.optimize import minimize
 from scipy.spatial.distance import cdist
 from threadpoolctl import ThreadpoolController
 
 from ._acquisition import ACQUISITIONS, Hedge, acquisition
+from ._encoding import Encoding
 from ._gp import GaussianProcess
 from ._optimizer import Optimizer, initial_design
 from ._search_space import INACTIVE_UNIT, Point
 from ._state import register
+from ._warping import warp_losses
 
 ACQ_FUNCS = ACQUISITIONS + ("gp_hedge", "auto")
 # Perturbation scales of the local candidates, on the unit interval.
@@ -115,164 +113,6 @@ def _controller():
     ``threadpool_limits`` inspects every loaded library at each call (5 ms
     once scikit-learn's are loaded: an eighth of a proposal)."""
     return ThreadpoolController()
-
-
-def cut_losses(losses, clip=10.0):
-    """The losses with failures filled and outliers cut; None if none is finite.
-
-    Failures take the worst finite loss; losses beyond ``median + clip *
-    (median - best)`` are cut there (None: not cut), so that a handful of
-    huge losses cannot squeeze the rest together.  The median is the larger
-    of those of all losses and of the distinct ones: when most candidates
-    reach (nearly) the best score, as on an accuracy plateau, the median of
-    all losses sits a hair above the best, and a cut there would flatten
-    every worse loss to one value.
-    """
-    y = np.asarray(losses, dtype=float).copy()
-    finite = np.isfinite(y)
-    if not finite.any():
-        return None
-    y[~finite] = y[finite].max()
-    median = max(np.median(y[finite]), np.median(np.unique(y[finite])))
-    low = y.min()
-    if clip is not None and median > low:  # with one distinct loss there is no scale
-        y = np.minimum(y, median + clip * (median - low))
-    return y
-
-
-def warp_losses(losses, clip=10.0):
-    """Standardised, outlier-robust targets for the GP (lower is better).
-
-    :func:`cut_losses`, then standardised and Yeo-Johnson transformed
-    (HEBO's output warping, Cowen-Rivers et al. 2022), so that a few huge
-    losses do not flatten the rest.
-    """
-    y = cut_losses(losses, clip)
-    if y is None:
-        return np.zeros(len(losses))
-    y = _standardise(y)
-    if len(y) >= 5 and y.any():
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                warped = yeo_johnson(y)
-            except (ValueError, FloatingPointError, OverflowError):
-                warped = y
-        if np.all(np.isfinite(warped)):
-            y = _standardise(warped)
-    return y
-
-
-def yeo_johnson(y):
-    """``y`` Yeo-Johnson transformed with the maximum-likelihood power.
-
-    As ``scipy.stats.yeojohnson(y)[0]`` computes it since scipy 1.12 (the
-    likelihood maximised by ``fminbound`` between the powers that cannot
-    overflow), at a twentieth of the cost: scipy's per-call argument
-    handling dominated a Gaussian process's proposal (16 ms of about 100
-    in an asynchronous search, refitted at every finished candidate), and
-    with scipy before 1.12, which searched the power from a bracket
-    instead, the same losses gave another transform.
-    """
-    y = np.asarray(y, dtype=float)
-    n = len(y)
-    positive = y >= 0
-    log1p_abs = np.log1p(np.abs(y))
-    jacobian = np.sum(np.sign(y) * log1p_abs)
-    eps = np.finfo(float).eps
-
-    def transform(power):
-        out = np.empty_like(y)
-        if abs(power) < eps:
-            out[positive] = log1p_abs[positive]
-        else:
-            out[positive] = np.expm1(power * log1p_abs[positive]) / power
-        if abs(power - 2.0) > eps:
-            out[~positive] = -np.expm1((2.0 - power) * log1p_abs[~positive]) / (2.0 - power)
-        else:
-            out[~positive] = -log1p_abs[~positive]
-        return out
-
-    def negative_log_likelihood(power):
-        variance = transform(power).var()
-        if not (np.isfinite(variance) and variance >= np.finfo(float).tiny):
-            return np.inf
-        return 0.5 * n * np.log(variance) - (power - 1.0) * jacobian
-
-    # The powers whose transform of values up to 20 times the largest one
-    # stays within half the floating-point exponent range (scipy's bounds).
-    log1p_max = np.log1p(20.0 * np.max(np.abs(y)))
-    log_eps = np.log(eps)
-    low = (np.log(np.finfo(float).tiny) - log_eps) / 2.0 / log1p_max
-    high = (np.log(np.finfo(float).max) + log_eps) / 2.0 / log1p_max
-    if np.all(y < 0):
-        low, high = 2.0 - high, 2.0 - low
-    elif np.any(y < 0):
-        low, high = max(2.0 - high, low), min(2.0 - low, high)
-    power = fminbound(negative_log_likelihood, low, high, xtol=1.48e-8)
-    return transform(power)
-
-
-def _standardise(y):
-    """Zero mean and unit variance; all zeros if the values do not really differ."""
-    spread = y.std()
-    if not spread > 1e-12 * max(1.0, np.abs(y).max()):
-        return np.zeros_like(y)
-    return (y - y.mean()) / spread
-
-
-@register
-class _Encoding:
-    """Points of a ``SearchSpace`` as rows of GP inputs."""
-
-    STATE_FORMAT = 1
-    STATE_FIELDS = ("space", "numeric", "numeric_columns", "categorical", "width")
-
-    def __init__(self, space):
-        self.space = space
-        n_branches = space.n_branches
-        offset = n_branches if n_branches > 1 else 0
-        self.numeric = []  # per branch: indices of the numeric dimensions
-        self.numeric_columns = []  # ... and their input columns
-        self.categorical = []  # per branch: (dimension index, first column, levels)
-        for branch in space.branches:
-            numeric, columns, categorical = [], [], []
-            for j, dim in enumerate(branch.dimensions):
-                if dim.is_categorical:
-                    categorical.append((j, offset, dim.n_levels))
-                    offset += dim.n_levels
-                else:
-                    numeric.append(j)
-                    columns.append(offset)
-                    offset += 1
-            self.numeric.append(np.array(numeric, dtype=int))
-            self.numeric_columns.append(np.array(columns, dtype=int))
-            self.categorical.append(categorical)
-        self.width = offset
-
-    def encode_branch(self, b, xs):
-        """Input rows for unit vectors ``xs`` (shape ``(m, d_b)``) of branch ``b``."""
-        xs = np.asarray(xs, dtype=float).reshape(-1, self.space.branches[b].n_dims)
-        rows = np.zeros((len(xs), self.width))
-        if self.space.n_branches > 1:
-            rows[:, b] = 1.0
-        branch = self.space.branches[b]
-        active = branch.active(xs) if branch.conditional else None
-        numeric = xs[:, self.numeric[b]]
-        rows[:, self.numeric_columns[b]] = (
-            numeric if active is None else numeric * active[:, self.numeric[b]])
-        for j, first, levels in self.categorical[b]:
-            codes = np.clip(np.floor(xs[:, j] * levels), 0, levels - 1).astype(int)
-            on = slice(None) if active is None else active[:, j]
-            rows[np.arange(len(xs))[on], (first + codes)[on]] = 1.0
-        return rows
-
-    def encode(self, points):
-        rows = np.empty((len(points), self.width))
-        for b in {p.branch for p in points}:
-            idx = [i for i, p in enumerate(points) if p.branch == b]
-            rows[idx] = self.encode_branch(b, [points[i].x for i in idx])
-        return rows
 
 
 @register
@@ -384,7 +224,7 @@ class GPOptimizer(Optimizer):
         self.kappa = kappa
         self.n_candidates = n_candidates
         self.n_polish = n_polish
-        self.encoding = _Encoding(space)
+        self.encoding = Encoding(space)
         self.gp = GaussianProcess()
         self.gp.length_peak = self._length_peaks(length_peak)
         self.hedge = Hedge() if acq_func in ("gp_hedge", "auto") else None

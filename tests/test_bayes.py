@@ -10,10 +10,11 @@ from sklearn.svm import SVC
 
 from sk_hpo import BayesSearchCV, Categorical, Integer, Real, SearchSpace
 from sk_hpo._acquisition import Hedge, acquisition
-from sk_hpo._bayes import GPOptimizer, warp_losses, yeo_johnson
+from sk_hpo._bayes import GPOptimizer
 from sk_hpo._gp import GaussianProcess
 from sk_hpo._optimizer import RandomSampler
 from sk_hpo._search_space import Point
+from sk_hpo._warping import warp_losses, yeo_johnson
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data, minimise
 
 # -- the Gaussian process ------------------------------------------------------
