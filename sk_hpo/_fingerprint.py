@@ -21,7 +21,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def describe(value):
     """A deterministic, complete description of ``value``."""
     if isinstance(value, _Range):
-        step = f", step={value.step!r}" if getattr(value, "step", 1) != 1 else ""
+        step = f", step={value.step!r}" if getattr(value, "step", 1) not in (1, None) else ""
         text = f"{type(value).__name__}({value.low!r}, {value.high!r}, {value.prior!r}{step})"
         return text + _condition(value)
     if isinstance(value, Categorical):

@@ -221,6 +221,10 @@ class Real(_Range):
         the value, which requires ``low > 0``.
     name : str, optional
         Set by the search from the parameter name.
+    step : float, default=None
+        Only ``low, low + step, low + 2 * step, ...`` up to ``high`` (as
+        Optuna's ``FloatDistribution(..., step=0.1)``), searched as ordered
+        numbers.  Uniform prior only.
 
     Examples
     --------
@@ -228,15 +232,57 @@ class Real(_Range):
     >>> C = Real(1e-3, 1e3, prior="log-uniform")
     >>> float(C.from_unit(0.5))
     1.0
+    >>> rate = Real(0.0, 0.5, step=0.1)
+    >>> rate.n_levels, round(float(rate.from_unit(0.99)), 10)
+    (6, 0.5)
     """
 
     _log_low_rule = "low > 0"
 
+    def __init__(self, low, high, prior="uniform", name=None, *, step=None):
+        super().__init__(low, high, prior=prior, name=name)
+        self.step = step
+
+    def _validate(self):
+        super()._validate()
+        if self.step is None:
+            return
+        owner = f"Real({self.low!r}, {self.high!r}, step={self.step!r})"
+        if (not isinstance(self.step, numbers.Real) or isinstance(self.step, bool)
+                or not 0 < self.step <= self.high - self.low):
+            raise ValueError(
+                f"{owner}: step must be a number in (0, high - low], got {self.step!r}."
+            )
+        if self.prior != "uniform":
+            raise ValueError(f"{owner}: a step needs prior='uniform', got prior={self.prior!r}.")
+
+    @property
+    def n_levels(self):
+        if self.step is None:
+            return None
+        return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
     def _span(self):
-        return [self.low, self.high]
+        if self.step is None:
+            return [self.low, self.high]
+        # Value k covers [k - step/2, k + step/2], as an Integer's do.
+        half = 0.5 * self.step
+        return [self.low - half, self.low + (self.n_levels - 1) * self.step + half]
 
     def from_unit(self, unit):
-        return np.clip(self._decode(unit), self.low, self.high)
+        if self.step is None:
+            return np.clip(self._decode(unit), self.low, self.high)
+        levels = np.clip(np.round((self._decode(unit) - self.low) / self.step), 0, self.n_levels - 1)
+        return self.low + levels * self.step
+
+    def __repr__(self):
+        step = f", step={self.step!r}" if self.step is not None else ""
+        return f"Real({self.low!r}, {self.high!r}, prior={self.prior!r}{step})"
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self.step == other.step
+
+    __hash__ = None
 
     def value_key(self, value):
         return _float_key(value)
@@ -496,9 +542,9 @@ def _as_value_list(values):
 # --- conversion from the forms users already have ---------------------------
 
 _SCIPY_HINT = (
-    "supported are Real, Integer, Categorical, a list of values, a "
-    "(low, high, prior) tuple, and scipy.stats frozen distributions: "
-    "uniform, loguniform (reciprocal), randint, or any continuous one"
+    "supported are Real, Integer, Categorical (sk_hpo's or scikit-optimize's), Optuna's "
+    "distributions, a list of values, a (low, high, prior) tuple, and scipy.stats frozen "
+    "distributions: uniform, loguniform (reciprocal), randint, or any continuous one"
 )
 
 
@@ -522,14 +568,70 @@ def _from_scipy(distribution):
     raise ValueError(f"the distribution {dist_name!r} is not supported; {_SCIPY_HINT}.")
 
 
+# Search dimensions written for scikit-optimize or Optuna, read as sk_hpo's.
+#
+# A scikit-optimize script builds its space from ``skopt.space.Real``,
+# ``Integer`` and ``Categorical``; an ``OptunaSearchCV`` script from
+# ``optuna.distributions.FloatDistribution``, ``IntDistribution`` and
+# ``CategoricalDistribution``.  Both kinds are recognised by their class's
+# module and name, and read through their public attributes, so neither
+# library is imported (nor needed) here.
+#
+# - scikit-optimize: ``low``, ``high`` and ``prior`` (``"uniform"`` or
+#   ``"log-uniform"``; the log's ``base`` does not change the law, and
+#   ``transform`` is scikit-optimize's internal encoding, so neither matters
+#   here); a categorical's ``categories`` and ``prior`` (probabilities).
+# - Optuna: ``low``, ``high``, ``log`` and ``step`` (also the deprecated
+#   ``UniformDistribution`` family, subclasses of these); a categorical's
+#   ``choices``.
+_SKOPT = {"Real", "Integer", "Categorical"}
+_OPTUNA_FLOAT = {"FloatDistribution", "UniformDistribution", "LogUniformDistribution",
+                 "DiscreteUniformDistribution"}  # fmt: skip
+_OPTUNA_INT = {"IntDistribution", "IntUniformDistribution", "IntLogUniformDistribution"}
+
+
+def foreign_dimension(spec):
+    """The sk_hpo dimension for a scikit-optimize or Optuna object; None for any other."""
+    cls = type(spec)
+    module, name = cls.__module__ or "", cls.__name__
+    if module == "skopt" or module.startswith("skopt."):
+        if name not in _SKOPT:
+            raise ValueError(
+                f"scikit-optimize's {name} is not a dimension sk_hpo reads; give each "
+                "parameter a skopt.space.Real, Integer or Categorical (or sk_hpo's classes "
+                "of the same names)."
+            )
+        if name == "Categorical":
+            return Categorical(list(spec.categories), prior=spec.prior)
+        kind = Real if name == "Real" else Integer
+        low, high = (float(spec.low), float(spec.high)) if kind is Real else (spec.low, spec.high)
+        return kind(low, high, prior=spec.prior)
+    if module == "optuna" or module.startswith("optuna."):
+        prior = "log-uniform" if getattr(spec, "log", False) else "uniform"
+        if name == "CategoricalDistribution":
+            return Categorical(list(spec.choices))
+        if name in _OPTUNA_FLOAT:
+            return Real(float(spec.low), float(spec.high), prior=prior, step=spec.step)
+        if name in _OPTUNA_INT:
+            return Integer(spec.low, spec.high, prior=prior, step=spec.step)
+        raise ValueError(
+            f"Optuna's {name} is not a distribution sk_hpo reads; use FloatDistribution, "
+            "IntDistribution or CategoricalDistribution (or sk_hpo's Real, Integer and "
+            "Categorical)."
+        )
+    return None
+
+
 def to_dimension(name, spec):
     """Convert one user-given value of a search space into a ``Dimension``.
 
     Accepts a ``Dimension``; a list, tuple or array of values (categorical,
     as in scikit-learn's searches); a ``(low, high, prior)`` or
     ``(low, high, prior="...")`` tuple in scikit-optimize's style, that is a
-    tuple whose last item is ``"uniform"`` or ``"log-uniform"``; and
-    ``scipy.stats`` frozen distributions.
+    tuple whose last item is ``"uniform"`` or ``"log-uniform"``;
+    scikit-optimize's ``Real``, ``Integer`` and ``Categorical`` and Optuna's
+    distributions (:func:`foreign_dimension`); and ``scipy.stats`` frozen
+    distributions.
     """
     try:
         dimension = _to_dimension(spec)
@@ -542,6 +644,9 @@ def to_dimension(name, spec):
 def _to_dimension(spec):
     if isinstance(spec, Dimension):
         return spec
+    foreign = foreign_dimension(spec)
+    if foreign is not None:
+        return foreign
     if hasattr(spec, "dist") and hasattr(spec, "rvs") and hasattr(spec, "support"):
         return _from_scipy(spec)
     if isinstance(spec, tuple) and len(spec) == 3 and spec[2] in PRIORS:
