@@ -25,6 +25,7 @@ from ._validation import (
     check_initial_params,
     check_parameter_names,
 )
+from .callbacks import _optimize_result, _SkoptCallback
 
 
 class BaseModelSearchCV(BaseSearchCV):
@@ -116,7 +117,7 @@ class BaseModelSearchCV(BaseSearchCV):
         """Candidates proposed and evaluated together."""
         return self.n_points
 
-    def fit(self, X, y=None, **params):
+    def fit(self, X, y=None, *, callback=None, **params):
         """Run the search: propose, cross-validate and learn, ``n_iter`` candidates.
 
         Parameters
@@ -125,6 +126,13 @@ class BaseModelSearchCV(BaseSearchCV):
             Training data; images for a convolutional Keras network.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
             Target, None for unsupervised learning.
+        callback : callable or list of callables, default=None
+            scikit-optimize's form of callbacks, for this ``fit`` only: each
+            is called after every batch with the results so far as an
+            ``OptimizeResult`` (``x_iters``, ``func_vals``, ``x``, ``fun``;
+            see :func:`sk_hpo.callbacks.optimize_result`), and returning
+            True stops the search, so scikit-optimize's own stoppers work.
+            The ``callbacks`` parameter is sk_hpo's form (a ``SearchState``).
         **params : dict
             Passed to the estimator's ``fit``, to the scorer and to the CV
             splitter, as in :meth:`sklearn.model_selection.GridSearchCV.fit`.
@@ -139,10 +147,11 @@ class BaseModelSearchCV(BaseSearchCV):
         # the fingerprint of a stored search.
         check_data(X, y)
         self._fit_data = (X, y)
+        self._fit_callback = callback
         try:
             return super().fit(X, y, **params)
         finally:
-            del self._fit_data
+            del self._fit_data, self._fit_callback
 
     def _run_search(self, evaluate_candidates):
         asynchronous = bool(self.asynchronous)
@@ -152,7 +161,9 @@ class BaseModelSearchCV(BaseSearchCV):
         )
         space = SearchSpace(self.search_spaces)
         check_parameter_names(space, self.estimator)
-        callbacks = check_callbacks(self.callbacks)
+        callbacks = check_callbacks(self.callbacks) + [
+            _SkoptCallback(callback) for callback in check_callbacks(self._fit_callback, "callback")
+        ]
         initial_points = check_initial_params(self.initial_params, space, self._budget())
         X, y = self._fit_data
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -182,6 +193,9 @@ class BaseModelSearchCV(BaseSearchCV):
         self.n_resumed_ = run.n_resumed
         self.search_space_ = space
         self.optimizer_ = run.optimizer
+        self.optimizer_results_ = [
+            _optimize_result(run.results["params"] if run.results else [], run.scores)
+        ]
         self._end_run(plan, run)
 
     # -- hooks for the parts a search composes (sk_hpo._multi_fidelity) -------
@@ -204,6 +218,11 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _configure_workers(self, optimizer, n_workers):
         """Adapt the algorithm to an asynchronous search on ``n_workers`` (a hook)."""
+
+    @property
+    def total_iterations(self):
+        """The candidates the search evaluates: its budget (scikit-optimize's name)."""
+        return self._budget()
 
     def _n_startup(self):
         """Results a model needs before it proposes (multi-fidelity: per level)."""

@@ -13,15 +13,15 @@ from ._search_space import split_layer_name
 from ._space import _describe
 
 
-def check_callbacks(callbacks):
+def check_callbacks(callbacks, name="callbacks"):
     if callbacks is None:
         return []
     callbacks = [callbacks] if callable(callbacks) else list(callbacks)
+    takes = "a SearchState" if name == "callbacks" else "an OptimizeResult"
     for i, callback in enumerate(callbacks):
         if not callable(callback):
             raise ValueError(
-                f"callbacks[{i}] must be callable (taking a SearchState), got "
-                f"{_describe(callback)}."
+                f"{name}[{i}] must be callable (taking {takes}), got {_describe(callback)}."
             )
     return callbacks
 

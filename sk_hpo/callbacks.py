@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DeadlineStopper", "NoImprovementStopper", "SearchState", "ThresholdStopper"]
+__all__ = [
+    "DeadlineStopper", "NoImprovementStopper", "SearchState", "ThresholdStopper", "optimize_result",
+]  # fmt: skip
 
 
 @dataclass
@@ -153,6 +155,17 @@ class NoImprovementStopper:
         return f"NoImprovementStopper({window}, min_delta={self.min_delta!r})"
 
 
+class _SkoptCallback:
+    """A callback of scikit-optimize's ``fit(..., callback=...)``: called with
+    the results so far as an ``OptimizeResult``; True stops the search."""
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __call__(self, state):
+        return bool(self.callback(_optimize_result(state.cv_results["params"], state.scores)))
+
+
 class ThresholdStopper:
     """Stop as soon as the best score reaches ``threshold``.
 
@@ -173,3 +186,57 @@ class ThresholdStopper:
 
     def __repr__(self):
         return f"ThresholdStopper(threshold={self.threshold!r})"
+
+
+def optimize_result(cv_results, metric="score"):
+    """A search's results as scikit-optimize's ``OptimizeResult``.
+
+    What scikit-optimize passes to the callbacks of its ``fit(...,
+    callback=...)`` and keeps in ``optimizer_results_``, and what its
+    stoppers (``DeltaYStopper``, ``DeadlineStopper``...) and
+    ``skopt.plots.plot_convergence`` read: ``x_iters``, each candidate's
+    values in the order of its sorted parameter names; ``func_vals``, the
+    minimised objective, minus the mean test score (``nan`` for a failed
+    candidate); ``x`` and ``fun``, the best of them.
+
+    Parameters
+    ----------
+    cv_results : dict
+        A search's ``cv_results_`` (or a callback's ``state.cv_results``).
+    metric : str, default="score"
+        The metric whose ``mean_test_<metric>`` is the objective.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        A dict with attribute access, as scikit-optimize's is.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from sk_hpo import RandomSearchCV, Real
+    >>> from sk_hpo.callbacks import optimize_result
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = RandomSearchCV(SVC(), {"C": Real(0.1, 10.0)}, n_iter=4, random_state=0).fit(X, y)
+    >>> result = optimize_result(search.cv_results_)
+    >>> len(result.x_iters), bool(result.fun == -search.best_score_)
+    (4, True)
+    """
+    return _optimize_result(cv_results["params"], cv_results[f"mean_test_{metric}"])
+
+
+def _optimize_result(candidates, scores):
+    from scipy.optimize import OptimizeResult
+
+    x_iters = [[params[name] for name in sorted(params)] for params in candidates]
+    func_vals = -np.asarray(scores, dtype=float)
+    finite = np.isfinite(func_vals)
+    best = int(np.flatnonzero(finite)[np.argmin(func_vals[finite])]) if finite.any() else None
+    return OptimizeResult(
+        x_iters=x_iters,
+        func_vals=func_vals,
+        x=x_iters[best] if best is not None else None,
+        fun=float(func_vals[best]) if best is not None else np.nan,
+    )
+
