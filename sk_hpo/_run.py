@@ -57,7 +57,8 @@ class SearchRun:
         self.results = None
         self.context = None  # the fits' data and estimator, when fitted outside sklearn's loop
         self.asynchronous = False
-        self._non_finite = None  # scikit-learn's last warning of non-finite scores
+        # scikit-learn's last warning of non-finite scores, per kind (test, train).
+        self._non_finite = {}
         self.queued = []  # initial points not evaluated yet
         self.start_time = time.monotonic()
         self._unstorable_warned = False
@@ -231,22 +232,24 @@ class SearchRun:
                 self._end_async(stopped)
         finally:
             progress.close()
-        if self._non_finite is not None:
-            warnings.warn(self._non_finite.message, self._non_finite.category)
+        for warning in self._non_finite.values():  # test, then train, as scikit-learn
+            warnings.warn(warning.message, warning.category)
         self._raise_if_all_failed()
 
     @contextlib.contextmanager
     def _formatting_results(self):
         """Around scikit-learn's formatting of ``cv_results_``: its warning of
-        non-finite scores is kept and given once per ``fit`` (at the end of
-        ``loop``), as scikit-learn's own searches give it, not once per batch
-        or candidate; other warnings pass."""
+        non-finite scores is kept and given once per ``fit`` for each kind of
+        score it names (test, train; at the end of ``loop``), as
+        scikit-learn's own searches give it, not once per batch or
+        candidate; other warnings pass."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield
         for warning in caught:
-            if issubclass(warning.category, UserWarning) and "non-finite" in str(warning.message):
-                self._non_finite = warning
+            message = str(warning.message)
+            if issubclass(warning.category, UserWarning) and "non-finite" in message:
+                self._non_finite[message.split(" scores are non-finite")[0]] = warning
             else:
                 warnings.warn_explicit(
                     warning.message, warning.category, warning.filename, warning.lineno

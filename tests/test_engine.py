@@ -9,17 +9,34 @@ from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, make_regression
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, GroupKFold, RandomizedSearchCV, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    RandomizedSearchCV,
+    cross_val_score,
+)
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from sk_hpo import BayesSearchCV, GeneticSearchCV, Integer, RandomSearchCV, Real, TPESearchCV
+from sk_hpo import (
+    BayesSearchCV,
+    GeneticSearchCV,
+    Integer,
+    RandomSearchCV,
+    Real,
+    TPESearchCV,
+)
 from sk_hpo._run import FAILURE_PATIENCE
-from sk_hpo.testing import FUNCTIONS, FunctionEstimator, assert_same_cv_results, dummy_data
 from sk_hpo.callbacks import NoImprovementStopper, SearchState, ThresholdStopper
+from sk_hpo.testing import (
+    FUNCTIONS,
+    FunctionEstimator,
+    assert_same_cv_results,
+    dummy_data,
+)
 
 
 def _grid_equivalent(search, X, y, **kwargs):
@@ -394,3 +411,31 @@ def test_a_scorer_returning_nan_on_some_splits_warns_once_per_fit(cls):
         search.fit(X, y)
     assert np.isnan(search.cv_results_["mean_test_score"]).sum() >= 2
     assert len([w for w in caught if "non-finite" in str(w.message)]) == 1
+
+
+@pytest.mark.parametrize("cls", [RandomSearchCV, TPESearchCV, BayesSearchCV, GeneticSearchCV])
+def test_non_finite_test_and_train_scores_warn_as_scikit_learn_warns(cls):
+    # With train scores, scikit-learn warns once for the test scores and once
+    # for the train scores: ours give the same two warnings, in that order.
+    X, y = dummy_data()
+
+    def score_or_nan(estimator, X_test, y_test):
+        return np.nan if estimator.x0 > 2.5 else -estimator.x0**2
+
+    def non_finite(search):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            search.fit(X, y)
+        return [(w.category, str(w.message).split(":")[0]) for w in caught
+                if "non-finite" in str(w.message)]  # fmt: skip
+
+    batch = {"population_size": 6} if cls is GeneticSearchCV else {"n_points": 3}
+    ours = cls(FunctionEstimator("branin"), FUNCTIONS["branin"].search_space, n_iter=12, cv=2,
+               scoring=score_or_nan, return_train_score=True, random_state=0, **batch)
+    theirs = GridSearchCV(FunctionEstimator("branin"), {"x0": [0.0, 3.0]}, cv=2,
+                          scoring=score_or_nan, return_train_score=True)
+    assert non_finite(ours) == non_finite(theirs) == [
+        (UserWarning, "One or more of the test scores are non-finite"),
+        (UserWarning, "One or more of the train scores are non-finite"),
+    ]
+
