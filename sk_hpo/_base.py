@@ -153,7 +153,7 @@ class BaseModelSearchCV(BaseSearchCV):
         finally:
             del self._fit_data, self._fit_callback
 
-    def _run_search(self, evaluate_candidates):
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         asynchronous = bool(self.asynchronous)
         outside = self._fits_outside_sklearn()
         check_internals(
@@ -171,6 +171,13 @@ class BaseModelSearchCV(BaseSearchCV):
         study = self._open_study(space, X, y, evaluate_candidates)
         run = self._make_run(plan, space, evaluate_candidates, seed, study)
         run.asynchronous = asynchronous
+        if callback_ctx is not None:
+            # scikit-learn's callbacks (1.9+): the search is a task whose
+            # subtasks are its batches, one after another (as the Halving
+            # searches' rounds), each with its candidates' evaluations.
+            run.callback_ctx = callback_ctx.subcontext(
+                task_name="search", max_subtasks=None, sequential_subtasks=True,
+            ).call_on_fit_task_begin(estimator=self)
         pool = None
         try:
             if asynchronous or outside:
@@ -193,6 +200,8 @@ class BaseModelSearchCV(BaseSearchCV):
         self.n_resumed_ = run.n_resumed
         self.search_space_ = space
         self.optimizer_ = run.optimizer
+        if run.callback_ctx is not None:
+            run.callback_ctx.call_on_fit_task_end(estimator=self)
         self.optimizer_results_ = [
             _optimize_result(run.results["params"] if run.results else [], run.scores)
         ]

@@ -57,6 +57,7 @@ class SearchRun:
         self.results = None
         self.context = None  # the fits' data and estimator, when fitted outside sklearn's loop
         self.asynchronous = False
+        self.callback_ctx = None  # scikit-learn's callback context of the search (1.9+)
         # scikit-learn's last warning of non-finite scores, per kind (test, train).
         self._non_finite = {}
         self.queued = []  # initial points not evaluated yet
@@ -418,7 +419,18 @@ class SearchRun:
             more_results = getattr(self.optimizer, "more_results", None)
             more = more_results(points) if more_results else {}
         with quiet_batches(self.search), self._formatting_results():
-            self.results = self.evaluate_candidates(candidates, cv=cv, more_results=more or None)
+            batch_ctx = None
+            if self.callback_ctx is not None:
+                batch_ctx = self.callback_ctx.subcontext(
+                    task_name="batch", max_subtasks=len(candidates) * self.search.n_splits_,
+                    sequential_subtasks=False,
+                ).call_on_fit_task_begin(estimator=self.search)
+            extra = {} if batch_ctx is None else {"callback_ctx": batch_ctx}
+            self.results = self.evaluate_candidates(
+                candidates, cv=cv, more_results=more or None, **extra
+            )
+            if batch_ctx is not None:
+                batch_ctx.call_on_fit_task_end(estimator=self.search)
         batch = self.batches[-1] + 1 if self.batches else 0
         return self._record(points, candidates, more, n_before, batch)
 
