@@ -279,6 +279,12 @@ SITE = {
 }
 
 
+def _machine(raw):
+    """The machine a results file says it ran on."""
+    machine = raw.get("machine") or raw.get("meta", {}).get("machine")
+    return machine or "not recorded in the file (this project's 2-core x86_64 machine)"
+
+
 def write_site(folder):
     """Write ``summary.md``, ``quality.md`` and one file per other suite into ``folder``."""
     folder = Path(folder)
@@ -290,7 +296,10 @@ def write_site(folder):
         text = quality if page is None else page(folder)
         heading, rest = text.split("\n", 1)
         sources = ", ".join(f"`{p.relative_to(ROOT)}`" for p in CURRENT[name])
-        (folder / f"{name}.md").write_text(f"{heading}\n\nResults file(s): {sources}.\n{rest}")
+        machines = ", ".join(dict.fromkeys(_machine(_load(p)) for p in CURRENT[name]))
+        (folder / f"{name}.md").write_text(
+            f"{heading}\n\nResults file(s): {sources}. Machine: {machines}.\n{rest}"
+        )
     return sorted(p.name for p in folder.glob("*.md"))
 
 
