@@ -214,9 +214,8 @@ def _demote(text, title):
     return "\n".join([f"## {title}", *shifted]) + "\n"
 
 
-def _quality_page(out):
-    raw = quality_results()
-    raw["mode"] = "quality"
+def _quality_page(out, raw):
+    raw = {**raw, "mode": "quality"}
     text = quality_suite.render(raw, out)
     summary = readme_table(raw)
     return _demote(text, "Quality: every search on the same 12 tasks and 15 seeds"), summary
@@ -289,9 +288,10 @@ def write_site(folder):
     """Write ``summary.md``, ``quality.md`` and one file per other suite into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    quality, summary = _quality_page(folder)
+    raw = quality_results()  # pooled once, for the three tables that read it
+    quality, summary = _quality_page(folder, raw)
     (folder / "summary.md").write_text(summary + "\n")
-    (folder / "choosing.md").write_text(choosing_table() + "\n")
+    (folder / "choosing.md").write_text(choosing_table(raw) + "\n")
     for name, page in [("quality", None), *SITE.items()]:
         text = quality if page is None else page(folder)
         heading, rest = text.split("\n", 1)

@@ -2,10 +2,10 @@
 
 The rest of sk_hpo imports scikit-learn's private names only from here:
 ``BaseSearchCV`` (whose module is private), the parameter-validation
-classes (and ``validate_parameter_constraints``, for the
-keys of scikit-optimize's ``optimizer_kwargs``), ``_SubsampleMetaSplitter`` (the Halving searches' subsampling
-splitter, for ``resource="n_samples"``), ``_safe_indexing`` and
-``_num_samples``.  Beyond names, three features rely on how scikit-learn
+classes (and ``validate_parameter_constraints``, for the keys of
+scikit-optimize's ``optimizer_kwargs``), ``_SubsampleMetaSplitter`` (the
+Halving searches' subsampling splitter, for ``resource="n_samples"``),
+``_safe_indexing`` and ``_num_samples``.  Beyond names, three features rely on how scikit-learn
 works inside:
 
 ``BaseSearchCV.fit`` accumulates the candidates and the per-split results
