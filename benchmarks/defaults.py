@@ -46,7 +46,7 @@ from sk_hpo._genetic import GeneticAlgorithm
 from sk_hpo._tpe import TPE
 from sk_hpo.testing import FUNCTIONS, minimise
 
-from .gp_variants import GP_VARIANTS, CopulaWarping, LogWarping, with_gp
+from .gp_variants import GP_VARIANTS, CopulaWarping, LatentAcquisition, LogWarping, with_gp
 from .run import command_line
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -111,6 +111,12 @@ class _GPRestartingAtEveryPoint(GPOptimizer):
     restart_divisor = math.inf
 
 
+def _hooked(cls, **hooks):
+    """A variant that sets class-level hooks of the algorithm (choices the
+    library makes and does not expose): ``(subclass, {})``."""
+    return type(f"{cls.__name__}Variant", (cls,), hooks), {}
+
+
 def _bayes_gp(variant=None, length_peak=None, optimizer_class=GPOptimizer):
     """The defaults with another GP (``benchmarks.gp_variants``: the
     dimension-scaled length prior used before 2026-12-04, Hvarfner et al.
@@ -140,19 +146,19 @@ ALGORITHMS = {
         "defaults": {},
         "n_startup_trials=5": {"n_startup_trials": 5},
         "n_startup_trials=20": {"n_startup_trials": 20},
-        "n_ei_candidates=12": {"n_ei_candidates": 12},
-        "n_ei_candidates=24 (Optuna)": {"n_ei_candidates": 24},
-        "n_ei_candidates=96": {"n_ei_candidates": 96},
+        "n_ei_candidates=12": _hooked(TPE, n_ei_candidates=12),
+        "n_ei_candidates=24 (Optuna)": _hooked(TPE, n_ei_candidates=24),
+        "n_ei_candidates=96": _hooked(TPE, n_ei_candidates=96),
         "multivariate=False": {"multivariate": False},
         "prior_weight=0.5": {"prior_weight": 0.5},
         "prior_weight=2": {"prior_weight": 2.0},
         "gamma=0.25*sqrt(n)": {"gamma": lambda n: min(math.ceil(0.25 * n**0.5), 25)},
         "gamma=0.1*n (Optuna)": {"gamma": lambda n: min(math.ceil(0.1 * n), 25)},
-        "consider_endpoints=True": {"consider_endpoints": True},
-        "n_ei_candidates=24, gamma=0.1*n (Optuna's pair)": {
-            "n_ei_candidates": 24,
-            "gamma": lambda n: min(math.ceil(0.1 * n), 25),
-        },
+        "consider_endpoints=True": _hooked(TPE, consider_endpoints=True),
+        "n_ei_candidates=24, gamma=0.1*n (Optuna's pair)": (
+            _hooked(TPE, n_ei_candidates=24)[0],
+            {"gamma": lambda n: min(math.ceil(0.1 * n), 25)},
+        ),
         "optuna.TPESampler (reference)": _optuna_values,
     }),
     "bayes": (GPOptimizer, {
@@ -175,7 +181,7 @@ ALGORITHMS = {
         "acquisitions polished jointly (asynchronous mode)": _bayes_polishing_jointly,
         "length_prior=dimension-scaled (before 2026-12-04)":
             _bayes_gp("dimension-scaled"),
-        "observation_noise=False (before 2026-12-06)": {"observation_noise": False},
+        "observation_noise=False (before 2026-12-06)": (LatentAcquisition, {}),
         "kernel=matern32 (HEBO's)": _bayes_gp("matern32"),
         "noise prior of HEBO": _bayes_gp("hebo-noise-prior"),
         "kernel and noise prior of HEBO": _bayes_gp("hebo-gp"),
@@ -193,7 +199,7 @@ ALGORITHMS = {
         "elitism=3": {"elitism": 3},
         "elitism=population (mu+lambda)": {"elitism": 10},
         "mutation_step=0.25": {"mutation_step": 0.25},
-        "adaptive_mutation=False": {"adaptive_mutation": False},
+        "adaptive_mutation=False": _hooked(GeneticAlgorithm, adaptive_mutation=False),
     }),
 }
 
@@ -207,6 +213,8 @@ def _regrets(algorithm, function, variant, seed, budgets=BUDGETS, batch=None):
             raise SystemExit(f"--batch: variant {variant!r} runs its own loop, one at a time")
         values = option(problem, seed, max(budgets))
     else:
+        if isinstance(option, tuple):  # (a subclass setting hooks, options)
+            make, option = option
         optimizer = make(SearchSpace(problem.search_space), seed, **option)
         # A genetic algorithm is asked for whole generations, as its search does.
         batch = batch or getattr(optimizer, "population_size", 1)

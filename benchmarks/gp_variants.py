@@ -1,8 +1,8 @@
 """The Gaussian process's ablations: choices the benchmarks measured and the library does not make.
 
 Each is a subclass of the library's ``GaussianProcess`` or ``GPOptimizer``
-that overrides one of its hooks (``correlation``, ``_length_log_prior``,
-``noise_prior``, ``_warp``); ``benchmarks/defaults.py`` and
+that overrides one of its hooks (``correlation`` with ``kernel_slope``,
+``_length_log_prior``, ``noise_prior``, ``_warp``, ``observation_noise``); ``benchmarks/defaults.py`` and
 ``benchmarks/methods.py`` run them beside the defaults.  What each measured
 is in ``benchmarks/README.md`` and the documentation's design notes.
 """
@@ -35,11 +35,12 @@ class DimensionScaledPriorGP(GaussianProcess):
 class Matern32GP(GaussianProcess):
     """HEBO's kernel, Matérn-3/2, rougher than the library's 5/2."""
 
+    # d corr / d x_j = -3 exp(-sqrt3 r) (x_j - x'_j) / l_j**2: a = exp(-sqrt3 r).
+    kernel_slope = 3.0
+
     def correlation(self, r):
-        # The factor a with d corr / d(r**2) = -(5/6) a, as the library's
-        # gradients expect of the 5/2 kernel: a = (9/5) exp(-sqrt3 r).
         e = np.exp(-_SQRT3 * r)
-        return (1.0 + _SQRT3 * r) * e, 1.8 * e
+        return (1.0 + _SQRT3 * r) * e, e
 
 
 class HEBONoisePriorGP(GaussianProcess):
@@ -71,6 +72,13 @@ def with_gp(optimizer, gp_class=None, length_peak=None):
     if length_peak is not None:
         optimizer.gp.length_peak = length_peak
     return optimizer
+
+
+class LatentAcquisition(GPOptimizer):
+    """The acquisitions on the latent value alone, without the learned noise
+    (before 2026-12-06)."""
+
+    observation_noise = False
 
 
 class CopulaWarping(GPOptimizer):

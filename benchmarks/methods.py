@@ -551,14 +551,6 @@ class _BayesLengthPeak1(_BayesGP):
     length_peak = 1.0
 
 
-class _BayesLengthPeak03Numeric(BayesSearchCV):
-    """The peak at 0.3 on the numeric columns alone, through GPOptimizer's own
-    option: our defaults since 2026-12-06, named for the run that chose them."""
-
-    def _optimizer_options(self):
-        return {**super()._optimizer_options(), "length_peak": 0.3}
-
-
 # Variants of our searches, run only when named (--methods); as they are not
 # named "sk_hpo.*", the tables set each of our searches against them as
 # against a peer.
@@ -569,7 +561,9 @@ VARIANTS = {
     "variant:BayesSearchCV-hebo-gp": _ours(_BayesHEBOGP),
     "variant:BayesSearchCV-length-peak-0.3": _ours(_BayesLengthPeak03),
     "variant:BayesSearchCV-length-peak-1": _ours(_BayesLengthPeak1),
-    "variant:BayesSearchCV-length-peak-0.3-numeric": _ours(_BayesLengthPeak03Numeric),
+    # The peak at 0.3 on the numeric columns alone: our defaults since
+    # 2026-12-06, under the name of the run that chose them.
+    "variant:BayesSearchCV-length-peak-0.3-numeric": _ours(BayesSearchCV),
 }
 
 

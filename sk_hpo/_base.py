@@ -19,11 +19,13 @@ from ._internals import (
 from ._run import SearchRun
 from ._search_space import SearchSpace
 from ._storage import Study
+from ._subspaces import Subspaces, has_pairs, split_subspaces
 from ._validation import (
     check_callbacks,
     check_data,
     check_initial_params,
     check_parameter_names,
+    refusing_foreign_parameters,
 )
 from .callbacks import _optimize_result, _SkoptCallback
 
@@ -45,6 +47,11 @@ class BaseModelSearchCV(BaseSearchCV):
         "verbose", "pre_dispatch", "error_score", "return_train_score", "callbacks",
         "initial_params", "storage", "study_name", "resume",
     })  # fmt: skip
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not getattr(cls.__init__, "refuses_foreign_parameters", False):
+            cls.__init__ = refusing_foreign_parameters(cls.__init__)
 
     _parameter_constraints: dict = {
         **BaseSearchCV._parameter_constraints,
@@ -111,7 +118,13 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _budget(self):
         """Distinct candidates to evaluate."""
-        return self.n_iter
+        subspaces = split_subspaces(self.search_spaces, self.n_iter)
+        return self.n_iter if subspaces is None else sum(subspaces[1])
+
+    def _searches_subspaces(self):
+        """Whether scikit-optimize's ``(space, n_iter)`` sub-spaces can be
+        searched in turn (a part that runs its own schedule says no)."""
+        return True
 
     def _batch_size(self):
         """Candidates proposed and evaluated together."""
@@ -152,6 +165,7 @@ class BaseModelSearchCV(BaseSearchCV):
             return super().fit(X, y, **params)
         finally:
             del self._fit_data, self._fit_callback
+            self.__dict__.pop("_fit_subspaces", None)
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         asynchronous = bool(self.asynchronous)
@@ -159,7 +173,14 @@ class BaseModelSearchCV(BaseSearchCV):
         check_internals(
             evaluate_candidates, self, self.storage is not None, asynchronous or outside
         )
-        space = SearchSpace(self.search_spaces)
+        if has_pairs(self.search_spaces) and not self._searches_subspaces():
+            raise ValueError(
+                f"search_spaces: {type(self).__name__} with these parameters cannot search "
+                "scikit-optimize's (space, n_iter) sub-spaces one after another; give one "
+                "space (a list of dicts is one conditional space, n_iter candidates in all)."
+            )
+        self._fit_subspaces = subspaces = split_subspaces(self.search_spaces, self.n_iter)
+        space = SearchSpace(self.search_spaces if subspaces is None else subspaces[0])
         check_parameter_names(space, self.estimator)
         callbacks = check_callbacks(self.callbacks) + [
             _SkoptCallback(callback) for callback in check_callbacks(self._fit_callback, "callback")
@@ -202,8 +223,10 @@ class BaseModelSearchCV(BaseSearchCV):
         self.optimizer_ = run.optimizer
         if run.callback_ctx is not None:
             run.callback_ctx.call_on_fit_task_end(estimator=self)
+        params = run.results["params"] if run.results else []
         self.optimizer_results_ = [
-            _optimize_result(run.results["params"] if run.results else [], run.scores)
+            _optimize_result([params[i] for i in rows], [run.scores[i] for i in rows])
+            for rows in self._subspace_rows(run.branches)
         ]
         self._end_run(plan, run)
 
@@ -219,7 +242,10 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _make_run(self, plan, space, evaluate_candidates, seed, study):
         """The run of this ``fit``: the algorithm and its loop."""
-        optimizer = self._make_optimizer(space, seed)
+        if self._fit_subspaces is not None:
+            optimizer = Subspaces(space, seed, self._make_optimizer, *self._fit_subspaces)
+        else:
+            optimizer = self._make_optimizer(space, seed)
         return SearchRun(self, space, optimizer, evaluate_candidates, seed, study)
 
     def _end_run(self, plan, run):
@@ -227,6 +253,13 @@ class BaseModelSearchCV(BaseSearchCV):
 
     def _configure_workers(self, optimizer, n_workers):
         """Adapt the algorithm to an asynchronous search on ``n_workers`` (a hook)."""
+
+    def _subspace_rows(self, branches):
+        """The rows of ``cv_results_`` of each sub-space (one: all of them)."""
+        if self._fit_subspaces is None:
+            return [list(range(len(branches)))]
+        return [[i for i, b in enumerate(branches) if b == sub]
+                for sub in range(len(self._fit_subspaces[1]))]  # fmt: skip
 
     @property
     def total_iterations(self):

@@ -52,25 +52,25 @@ _JITTER = 1e-9
 # Variance of an exact (fantasised) value, relative to the signal variance:
 # negligible, but it keeps K positive definite when fantasies coincide.
 _FANTASY_NOISE = 1e-6
+# Matérn-5/2's derivative factor: d corr / d x_j = -(5/3) a (x_j - x'_j) / l_j**2.
+MATERN52_SLOPE = 5.0 / 3.0
 
 
 def matern52(r):
     """Matérn-5/2 correlation and the factor ``a = (1 + sqrt5 r) exp(-sqrt5 r)``
-    its gradients share: ``d corr / d(r**2) = -(5/6) a``."""
+    its gradients share: ``d corr / d(r**2) = -(MATERN52_SLOPE / 2) a``."""
     e = np.exp(-_SQRT5 * r)
     a = (1.0 + _SQRT5 * r) * e
-    return a + (5.0 / 3.0) * r * r * e, a
-
-
+    return a + MATERN52_SLOPE * r * r * e, a
 
 
 @register
 class GaussianProcess:
     """Matérn-5/2 GP regression with one length scale per input column.
 
-    ``correlation``, ``_length_log_prior`` and ``noise_prior`` are the
-    kernel and the priors; the benchmarks' ablations override them in
-    subclasses (``benchmarks/gp_variants.py``).
+    ``correlation`` with ``kernel_slope``, ``_length_log_prior`` and
+    ``noise_prior`` are the kernel and the priors; the benchmarks'
+    ablations override them in subclasses (``benchmarks/gp_variants.py``).
     """
 
     STATE_FORMAT = 2
@@ -79,6 +79,10 @@ class GaussianProcess:
         "_inv_scale",
     )  # fmt: skip
 
+    # The kernel: ``correlation`` gives the correlation at scaled distances
+    # and the factor ``a`` of its gradients, ``kernel_slope`` the constant
+    # with d corr / d x_j = -kernel_slope a (x_j - x'_j) / l_j**2.
+    kernel_slope = MATERN52_SLOPE
     # How many of the last rows conditioned on are exact (fantasies at
     # pending points).
     n_exact = 0
@@ -137,8 +141,8 @@ class GaussianProcess:
         K_inv[np.diag_indices(n)] *= 0.5
         W = np.outer(alpha, alpha) - K_inv
         grad = np.empty_like(theta)
-        # dK/dlog(l_j) = 5/3 s (1 + sqrt5 r) exp(-sqrt5 r) (x_j - x'_j)^2 / l_j^2
-        M = W * (signal * (5.0 / 3.0) * a)
+        # dK/dlog(l_j) = kernel_slope s a (x_j - x'_j)^2 / l_j^2
+        M = W * (signal * self.kernel_slope * a)
         grad[:d] = -0.5 * (M.reshape(-1) @ sq_diffs.reshape(n * n, d)) / lengths2
         grad[d] = -0.5 * np.sum(W * (signal * corr))
         grad[d + 1] = -0.5 * noise * np.trace(W)
@@ -225,7 +229,7 @@ class GaussianProcess:
 
     def correlation(self, r):
         """The kernel's correlation at scaled distances ``r``, and the factor
-        ``a`` its gradients share (see ``matern52``)."""
+        ``a`` its gradients share (see ``kernel_slope``)."""
         return matern52(r)
 
     def _corr(self, A, B):
@@ -258,11 +262,11 @@ class GaussianProcess:
         std = np.sqrt(var)
         if not return_grad:
             return mean, std
-        # dk(x, x_a)/dx_j = -5/3 s (1 + sqrt5 r) exp(-sqrt5 r) (x_j - x_aj) / l_j^2,
+        # dk(x, x_a)/dx_j = -kernel_slope s a (x_j - x_aj) / l_j^2,
         # contracted with alpha (the mean) and with K^-1 k* (the variance) at once.
         k_inv_k = self.L_inv.T @ v  # (n, m): K^-1 k*
         weights = np.stack([a * self.alpha, a * k_inv_k.T])  # (2, m, n)
-        grads = np.einsum("kmn,mnd->kmd", weights, diff) * (-(5.0 / 3.0) * signal * inv_scale)
+        grads = np.einsum("kmn,mnd->kmd", weights, diff) * (-self.kernel_slope * signal * inv_scale)
         grad_mean, grad_var = grads[0], -2.0 * grads[1]
         grad_std = grad_var / (2.0 * std[:, None])
         return mean, std, grad_mean, grad_std

@@ -142,6 +142,9 @@ class MultiFidelityMixin:
         # the asynchronous mode does (sk_hpo._continuation).
         return self.resource is not None and self.continuation is not False
 
+    def _searches_subspaces(self):
+        return self.resource is None
+
     def _plan_run(self, space, X, y):
         return None if self.resource is None else check_fidelity(self, space, X, y)
 

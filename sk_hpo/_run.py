@@ -48,6 +48,7 @@ class SearchRun:
         self.known = {}  # candidate key -> loss
         self.known_splits = {}  # candidate key -> its scores split by split, or None
         self.scores = []  # optimised score of each candidate, nan if failed
+        self.branches = []  # the branch of each candidate's point
         self.batches = []  # index of the batch of each candidate
         self.n_iter = search._budget()
         self.n_duplicates = 0
@@ -104,6 +105,7 @@ class SearchRun:
                 split if np.isfinite(candidate.loss) else None
             )
             self.scores.append(-candidate.loss if np.isfinite(candidate.loss) else np.nan)
+            self.branches.append(point.branch)
             self.batches.append(candidate.batch)
             self.n_failed += candidate.status == "failed"
         self.n_resumed = len(stored)
@@ -157,16 +159,6 @@ class SearchRun:
             return False
         stored = self.study.state()
         where = f"storage={self.study.path!r}, study {self.study.name!r}"
-        if stored.legacy:
-            warnings.warn(
-                f"{where}: the algorithm's state was stored by an earlier sk_hpo as a "
-                "pickle, which this version never loads. The stored candidates are "
-                "re-told to a new algorithm: the search continues from them, though "
-                "not necessarily with the candidates the uninterrupted search would "
-                "have proposed.",
-                UserWarning,
-            )
-            return False
         if stored.problem is None and (stored.document is None or stored.n_candidates != n_stored):
             return False
         try:
@@ -463,6 +455,7 @@ class SearchRun:
                 )
             )
             self.scores.append(score if ok else np.nan)
+            self.branches.append(point.branch)
             self.batches.append(batch)
             self.known[self.space.key(point)] = loss
             self.known_splits[self.space.key(point)] = split if ok else None

@@ -109,9 +109,14 @@ _COMMON_PARAMETERS = """\
         Parameter names (``step__param`` inside a ``Pipeline``) mapped to a
         :class:`~sk_hpo.Real`, :class:`~sk_hpo.Integer` or
         :class:`~sk_hpo.Categorical`, a list of values, a
-        ``(low, high, prior)`` tuple, or a ``scipy.stats`` distribution, so
+        ``(low, high)`` or ``(low, high, prior)`` tuple of numbers (a range,
+        as scikit-optimize reads it), or a ``scipy.stats`` distribution, so
         a ``RandomizedSearchCV`` space drops in unchanged.  A list of dicts
-        gives alternative branches, searched jointly under one budget.
+        gives alternative branches, searched jointly under one budget.  A
+        list with ``(dict, n_iter)`` pairs is scikit-optimize's form: each
+        entry is searched in turn, for its own count (``n_iter`` where it
+        gives none), by an algorithm of its own (not in ``GeneticSearchCV``
+        or with ``resource``, which run schedules of their own).
         :class:`~sk_hpo.PerLayer` gives one parameter per layer, present
         only in candidates with that many layers (``model__units_0``,
         ``model__units_1``...).
@@ -296,11 +301,12 @@ class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
 
     After ``n_startup_trials`` random candidates, the results are split
     into the ``gamma(n)`` best and the rest; each group gets a kernel
-    density, and the next candidate is the one, among ``n_ei_candidates``
-    drawn from the density of the best, with the highest density ratio
-    best / rest (Bergstra et al. 2011).  Alternative branches of a
-    conditional space are modelled on their own observations, and the
-    choice of branch like a categorical parameter.
+    density, and the next candidate is the one, among 48 drawn from the
+    density of the best, with the highest density ratio best / rest
+    (Bergstra et al. 2011; 48 measured better than Optuna's and
+    Hyperopt's 24, ``benchmarks/results/tpe_defaults.md``).  Alternative
+    branches of a conditional space are modelled on their own
+    observations, and the choice of branch like a categorical parameter.
 
     Parameters
     ----------
@@ -327,16 +333,9 @@ class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
         Bandwidths follow Hyperopt's rule (the larger gap to a neighbouring
         observation) with a minimum of ``1 / min(100, n + 2)`` of the range,
         and never less than one cell for integers.
-    n_ei_candidates : int, default=48
-        Candidates drawn from the good density per proposal.  Optuna and
-        Hyperopt use 24; with ``gamma`` above, 48 measured best of 12, 24,
-        48 and 96 on our test functions (more exploits harder).
     prior_weight : float, default=1.0
         Weight of the uninformative prior component of each density,
         relative to one observation (Optuna's default).
-    consider_endpoints : bool, default=False
-        With ``multivariate=False``: the bounds count as neighbours when
-        setting bandwidths (Optuna's default is False).
 
     Attributes
     ----------
@@ -366,9 +365,7 @@ class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
         "n_startup_trials": [Interval(numbers.Integral, 1, None, closed="left")],
         "gamma": [callable],
         "multivariate": ["boolean"],
-        "n_ei_candidates": [Interval(numbers.Integral, 1, None, closed="left")],
         "prior_weight": [Interval(numbers.Real, 0, None, closed="neither")],
-        "consider_endpoints": ["boolean"],
     }
 
     def __init__(
@@ -404,9 +401,7 @@ class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
         n_startup_trials=10,
         gamma=default_gamma,
         multivariate=True,
-        n_ei_candidates=48,
         prior_weight=1.0,
-        consider_endpoints=False,
     ):
         super().__init__(
             estimator,
@@ -440,9 +435,7 @@ class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
         self.n_startup_trials = n_startup_trials
         self.gamma = gamma
         self.multivariate = multivariate
-        self.n_ei_candidates = n_ei_candidates
         self.prior_weight = prior_weight
-        self.consider_endpoints = consider_endpoints
 
     def _n_startup(self):
         return self.n_startup_trials
@@ -454,11 +447,17 @@ class TPESearchCV(MultiFidelityMixin, BaseModelSearchCV):
             n_startup_trials=self.n_startup_trials,
             gamma=self.gamma,
             multivariate=self.multivariate,
-            n_ei_candidates=self.n_ei_candidates,
             prior_weight=self.prior_weight,
-            consider_endpoints=self.consider_endpoints,
         )
 
+
+# The size of the acquisition's optimisation, which only scikit-optimize's
+# ``acq_optimizer_kwargs`` sets (GPOptimizer's defaults were measured best:
+# ``benchmarks/results/bayes_defaults.md``).
+_ACQ_OPTIMIZER_CONSTRAINTS = {
+    "n_candidates": [Interval(numbers.Integral, 1, None, closed="left")],
+    "n_polish": [Interval(numbers.Integral, 0, None, closed="left")],
+}
 
 # scikit-optimize's ``optimizer_kwargs`` and what each becomes here.
 _SKOPT_KEYS = {
@@ -517,12 +516,6 @@ class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
         warped losses (the scores standardised, then power-warped).
     kappa : float, default=1.96
         Weight of the standard deviation in LCB.
-    n_candidates : int, default=1000
-        Random candidates scored per proposal, plus as many near the five
-        best candidates so far.
-    n_polish : int, default=5
-        Best-scoring candidates polished by L-BFGS-B on their numeric
-        parameters.
     optimizer_kwargs : dict, default=None
         scikit-optimize's form of the options above, which it takes
         precedence over: ``n_initial_points``, ``initial_point_generator``,
@@ -564,8 +557,6 @@ class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
         "acq_func": [StrOptions(set(ACQ_FUNCS))],
         "xi": [Interval(numbers.Real, 0, None, closed="left")],
         "kappa": [Interval(numbers.Real, 0, None, closed="left")],
-        "n_candidates": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_polish": [Interval(numbers.Integral, 0, None, closed="left")],
         "optimizer_kwargs": [dict, None],
     }
 
@@ -604,8 +595,6 @@ class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
         acq_func="auto",
         xi=0.01,
         kappa=1.96,
-        n_candidates=1000,
-        n_polish=5,
         optimizer_kwargs=None,
     ):
         super().__init__(
@@ -642,8 +631,6 @@ class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
         self.acq_func = acq_func
         self.xi = xi
         self.kappa = kappa
-        self.n_candidates = n_candidates
-        self.n_polish = n_polish
         self.optimizer_kwargs = optimizer_kwargs
 
     def _optimizer_options(self):
@@ -653,10 +640,9 @@ class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
             "acq_func": self.acq_func,
             "xi": self.xi,
             "kappa": self.kappa,
-            "n_candidates": self.n_candidates,
-            "n_polish": self.n_polish,
         }
-        options.update(_from_skopt_kwargs(self.optimizer_kwargs or {}, self._parameter_constraints))
+        constraints = {**self._parameter_constraints, **_ACQ_OPTIMIZER_CONSTRAINTS}
+        options.update(_from_skopt_kwargs(self.optimizer_kwargs or {}, constraints))
         return options
 
     def _n_startup(self):
@@ -675,9 +661,10 @@ class BayesSearchCV(MultiFidelityMixin, BaseModelSearchCV):
         # proposal: with several workers, polish them in one L-BFGS-B problem,
         # not three (one worker waits for every proposal whichever way, and
         # proposes as batches of one do).
-        if isinstance(optimizer, GPOptimizer):
-            optimizer.refit_every = max(1, n_workers // self.n_splits_)
-            optimizer.polish_jointly = n_workers > 1
+        for part in getattr(optimizer, "optimizers", [optimizer]):  # sub-spaces: each
+            if isinstance(part, GPOptimizer):
+                part.refit_every = max(1, n_workers // self.n_splits_)
+                part.polish_jointly = n_workers > 1
 
 
 def _from_skopt_kwargs(kwargs, constraints):
@@ -783,11 +770,10 @@ class GeneticSearchCV(BaseModelSearchCV):
         the new generation scores (at most ``population_size``).
     mutation_step : float, default=0.1
         Initial standard deviation of a numeric mutation, as a fraction of
-        the parameter's range (of its logarithm for log-uniform ones).
-    adaptive_mutation : bool, default=True
-        Adapt ``mutation_step`` after every generation: larger when more
-        than a fifth of the children beat their better parent, smaller
-        otherwise (Rechenberg's one-fifth rule), between 0.01 and 0.5.
+        the parameter's range (of its logarithm for log-uniform ones).  It
+        adapts after every generation: larger when more than a fifth of
+        the children beat their better parent, smaller otherwise
+        (Rechenberg's one-fifth rule), between 0.01 and 0.5.
 
     Attributes
     ----------
@@ -854,7 +840,6 @@ class GeneticSearchCV(BaseModelSearchCV):
         "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "elitism": [Interval(numbers.Integral, 0, None, closed="left")],
         "mutation_step": [Interval(numbers.Real, 0, 1, closed="right")],
-        "adaptive_mutation": ["boolean"],
     }
     _parameter_constraints.pop("n_points")
 
@@ -886,7 +871,6 @@ class GeneticSearchCV(BaseModelSearchCV):
         tournament_size=5,
         elitism=1,
         mutation_step=0.1,
-        adaptive_mutation=True,
     ):
         super().__init__(
             estimator,
@@ -916,7 +900,9 @@ class GeneticSearchCV(BaseModelSearchCV):
         self.tournament_size = tournament_size
         self.elitism = elitism
         self.mutation_step = mutation_step
-        self.adaptive_mutation = adaptive_mutation
+
+    def _searches_subspaces(self):
+        return False  # a population breeds across the whole space
 
     def _budget(self):
         if self.n_iter is not None:
@@ -949,7 +935,6 @@ class GeneticSearchCV(BaseModelSearchCV):
             mutation_probability=self.mutation_probability,
             elitism=self.elitism,
             mutation_step=self.mutation_step,
-            adaptive_mutation=self.adaptive_mutation,
             steady_state=bool(self.asynchronous),
         )
 

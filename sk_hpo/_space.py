@@ -626,9 +626,9 @@ def to_dimension(name, spec):
     """Convert one user-given value of a search space into a ``Dimension``.
 
     Accepts a ``Dimension``; a list, tuple or array of values (categorical,
-    as in scikit-learn's searches); a ``(low, high, prior)`` or
-    ``(low, high, prior="...")`` tuple in scikit-optimize's style, that is a
-    tuple whose last item is ``"uniform"`` or ``"log-uniform"``;
+    as in scikit-learn's searches); a ``(low, high)`` or ``(low, high,
+    prior)`` tuple of numbers in scikit-optimize's style (a range: integer
+    if both bounds are, ``prior`` ``"uniform"`` or ``"log-uniform"``);
     scikit-optimize's ``Real``, ``Integer`` and ``Categorical`` and Optuna's
     distributions (:func:`foreign_dimension`); and ``scipy.stats`` frozen
     distributions.
@@ -649,12 +649,12 @@ def _to_dimension(spec):
         return foreign
     if hasattr(spec, "dist") and hasattr(spec, "rvs") and hasattr(spec, "support"):
         return _from_scipy(spec)
-    if isinstance(spec, tuple) and len(spec) == 3 and spec[2] in PRIORS:
-        low, high, prior = spec
-        both_int = all(
-            isinstance(b, numbers.Integral) and not isinstance(b, bool)
-            for b in (low, high)
-        )
+    numeric = isinstance(spec, tuple) and all(
+        isinstance(b, numbers.Real) and not isinstance(b, bool) for b in spec[:2]
+    )
+    if numeric and (len(spec) == 2 or (len(spec) == 3 and spec[2] in PRIORS)):
+        low, high, prior = (*spec, "uniform")[:3]
+        both_int = all(isinstance(b, numbers.Integral) for b in (low, high))
         return (Integer if both_int else Real)(low, high, prior=prior)
     if isinstance(spec, (list, tuple, np.ndarray)) and not isinstance(spec, str):
         if isinstance(spec, np.ndarray) and spec.ndim != 1:

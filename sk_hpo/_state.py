@@ -83,14 +83,22 @@ class StateError(ValueError):
     """A state that cannot be written as data, or a document that is not one."""
 
 
-def settings(space, optimizer):
+def settings(space, optimizer, prefix="optimizer"):
     """The externals of ``optimizer``'s state: its space and the functions it
     was built with (``gamma=``), which :func:`dumps` refers to by these names
-    and :func:`loads` takes from the resuming search's new algorithm."""
-    out = {"space": space}
+    and :func:`loads` takes from the resuming search's new algorithm; those
+    of the algorithms it holds in a list (one per sub-space) too."""
+    out = {"space": space} if space is not None else {}
     for name, value in vars(optimizer).items():
         if callable(value) and not isinstance(value, (type, np.random.Generator)):
-            out[f"optimizer.{name}"] = value
+            out[f"{prefix}.{name}"] = value
+        elif isinstance(value, list):
+            for i, part in enumerate(value):
+                # Parts on a space of their own (sub-spaces); a part on the
+                # algorithm's own space needs nothing more.
+                if _allowed(part) and getattr(part, "space", optimizer.space) is not optimizer.space:
+                    out[f"{prefix}.{name}[{i}].space"] = part.space
+                    out.update(settings(None, part, f"{prefix}.{name}[{i}]"))
     return out
 
 

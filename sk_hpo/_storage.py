@@ -14,11 +14,6 @@ what sk_hpo writes is refused with the file, the study and the candidate
 named); the algorithm's state is a JSON document and an ``.npz`` archive
 of arrays read with ``allow_pickle=False`` (see ``sk_hpo._state``).
 Nothing is ever unpickled, so a file from someone else cannot run code.
-
-Schema 1 (sk_hpo before the state became data) kept a pickle in the
-``snapshots`` table.  This version opens such a file, never reads that
-column, tells the resumed search to re-tell its candidates (with a
-warning), and deletes a study's pickle when it next writes to it.
 """
 
 import json
@@ -68,9 +63,6 @@ CREATE TABLE IF NOT EXISTS states (
     arrays BLOB
 );
 """
-# Schema 1's table of pickled states: never read, only emptied.
-_LEGACY = "snapshots"
-
 _STATUSES = ("ok", "failed")
 
 
@@ -98,7 +90,6 @@ class StoredState(NamedTuple):
     n_candidates: int
     document: str | bytes | None  # JSON (sk_hpo._state), None if the state was not data
     arrays: bytes | None  # its arrays, an .npz archive
-    legacy: bool  # only a schema-1 pickle is stored: never loaded
     problem: str | None = None  # why the row cannot be a state sk_hpo wrote
 
 
@@ -143,8 +134,6 @@ class Study:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._connection = _connect(self.path)
         try:
-            # A schema-1 file's pickles: looked up once, not at every batch.
-            self._legacy = _has_legacy_table(self._connection)
             self.id = self._open(fingerprint, resume)
         except BaseException:
             self._connection.close()
@@ -169,7 +158,6 @@ class Study:
             else:
                 db.execute("DELETE FROM candidates WHERE study_id = ?", (study_id,))
                 db.execute("DELETE FROM states WHERE study_id = ?", (study_id,))
-                self._delete_legacy(db, study_id)
             db.execute(
                 "UPDATE studies SET fingerprint = ?, opened = ?, owner = ? WHERE id = ?",
                 (text, _now(), self.owner, study_id),
@@ -239,18 +227,15 @@ class Study:
         row = self._connection.execute(
             "SELECT n_candidates, document, arrays FROM states WHERE study_id = ?", (self.id,)
         ).fetchone()
-        if row is not None:
-            n_candidates, document, arrays = row
-            if not _is_int(n_candidates):
-                return StoredState(-1, None, None, legacy=False, problem="its count is not a number")
-            # Whatever the columns hold goes to sk_hpo._state.loads, which
-            # accepts only its own form (and warns through the engine).
-            arrays = arrays if isinstance(arrays, bytes) else b""
-            return StoredState(n_candidates, document, arrays, legacy=False)
-        legacy = self._legacy and self._connection.execute(
-            f"SELECT 1 FROM {_LEGACY} WHERE study_id = ?", (self.id,)
-        ).fetchone() is not None
-        return StoredState(0, None, None, legacy=legacy)
+        if row is None:
+            return StoredState(0, None, None)
+        n_candidates, document, arrays = row
+        if not _is_int(n_candidates):
+            return StoredState(-1, None, None, problem="its count is not a number")
+        # Whatever the columns hold goes to sk_hpo._state.loads, which
+        # accepts only its own form (and warns through the engine).
+        arrays = arrays if isinstance(arrays, bytes) else b""
+        return StoredState(n_candidates, document, arrays)
 
     def save_batch(self, candidates, state):
         """Store a finished batch and the algorithm's state after it, atomically."""
@@ -292,11 +277,6 @@ class Study:
                 "VALUES (?, ?, ?, ?)",
                 (self.id, candidates[-1].number + 1, document, arrays),
             )
-            self._delete_legacy(db, self.id)
-
-    def _delete_legacy(self, db, study_id):
-        if self._legacy:
-            db.execute(f"DELETE FROM {_LEGACY} WHERE study_id = ?", (study_id,))
 
     def close(self):
         self._connection.close()
@@ -327,8 +307,6 @@ def _connect(path):
                     f"storage={path!r} was written by a newer sk_hpo (schema {schema}, "
                     f"this one reads up to {SCHEMA_VERSION}); upgrade sk_hpo."
                 )
-            # A schema-1 file gains the states table above and is marked 2,
-            # so that an older sk_hpo refuses it instead of missing the state.
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
             )
@@ -345,12 +323,6 @@ def _connect(path):
         connection.close()
         raise
     return connection
-
-
-def _has_legacy_table(db):
-    return db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_LEGACY,)
-    ).fetchone() is not None
 
 
 def _json(text):

@@ -1,6 +1,7 @@
 """Checks of a search's inputs, all made before the first fit."""
 
 import contextlib
+import functools
 import inspect
 import math
 import numbers
@@ -11,6 +12,46 @@ from sklearn.base import clone
 from ._internals import num_samples
 from ._search_space import split_layer_name
 from ._space import _describe
+
+
+# Other libraries' names for a search's parameters, and what each is here:
+# a script moved from them gets this, not Python's bare "unexpected keyword".
+FOREIGN_PARAMETERS = {
+    "param_distributions": "search_spaces (scikit-learn's RandomizedSearchCV name)",
+    "param_grid": "search_spaces (scikit-learn's GridSearchCV name; a list of values "
+                  "is a categorical dimension)",
+    "n_trials": "n_iter (Optuna's name)",
+    "timeout": "callbacks=[sk_hpo.callbacks.DeadlineStopper(total_time=seconds)] "
+               "(Optuna's timeout)",
+    "study": "storage=<file> and study_name=<name> (Optuna's study)",
+    "sampler": "the search class: TPESearchCV for Optuna's TPESampler, BayesSearchCV for "
+               "its GPSampler, RandomSearchCV for its RandomSampler",
+    "enable_pruning": "TPESearchCV's or BayesSearchCV's resource=<the estimator's budget "
+                      "parameter> (multi-fidelity, where Optuna prunes)",
+    "max_iter": "TPESearchCV's or BayesSearchCV's max_resources (multi-fidelity, where "
+                "Optuna's OptunaSearchCV takes max_iter)",
+}
+
+
+def refusing_foreign_parameters(init):
+    """``init`` (a search's ``__init__``) raising a ``TypeError`` that names
+    our equivalent of another library's parameter (``FOREIGN_PARAMETERS``)."""
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except TypeError:
+            for name in kwargs:
+                if name in FOREIGN_PARAMETERS and name not in inspect.signature(init).parameters:
+                    raise TypeError(
+                        f"{type(self).__name__} has no parameter {name!r}; use "
+                        f"{FOREIGN_PARAMETERS[name]}."
+                    ) from None
+            raise
+
+    checked.refuses_foreign_parameters = True
+    return checked
 
 
 def check_callbacks(callbacks, name="callbacks"):

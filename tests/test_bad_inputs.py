@@ -4,6 +4,8 @@ Every case builds a search, fits it, and checks the exception names the
 bad parameter and what is allowed, and that no model was trained.
 """
 
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -17,6 +19,7 @@ from sk_hpo import (
     Real,
     TPESearchCV,
 )
+from sk_hpo.testing import FUNCTIONS, FunctionEstimator
 
 SPACE = {"a": Real(0, 1), "b": ["x", "y"]}
 ALL = [RandomSearchCV, TPESearchCV, BayesSearchCV, GeneticSearchCV]
@@ -60,7 +63,6 @@ PARAMETER_CASES = [
     # TPE
     ([TPESearchCV], {"n_startup_trials": 0}, "'n_startup_trials' parameter of TPESearchCV must be an int in the range [1, inf)"),
     ([TPESearchCV], {"gamma": 0.25}, "'gamma' parameter of TPESearchCV must be a callable"),
-    ([TPESearchCV], {"n_ei_candidates": 0}, "'n_ei_candidates' parameter"),
     ([TPESearchCV], {"prior_weight": 0}, "'prior_weight' parameter of TPESearchCV must be a float in the range (0.0, inf)"),
     ([TPESearchCV], {"multivariate": "yes"}, "'multivariate' parameter"),
     # Bayes
@@ -69,7 +71,8 @@ PARAMETER_CASES = [
     ([BayesSearchCV], {"initial_point_generator": "grid"}, "'initial_point_generator' parameter"),
     ([BayesSearchCV], {"xi": -1.0}, "'xi' parameter"),
     ([BayesSearchCV], {"kappa": -1.0}, "'kappa' parameter"),
-    ([BayesSearchCV], {"n_candidates": 0}, "'n_candidates' parameter"),
+    ([BayesSearchCV], {"optimizer_kwargs": {"acq_optimizer_kwargs": {"n_restarts_optimizer": -1}}},
+     "optimizer_kwargs['acq_optimizer_kwargs']['n_restarts_optimizer']\" parameter of BayesSearchCV must be an int in the range [0, inf). Got -1"),
     ([BayesSearchCV], {"optimizer_kwargs": {"foo": 1}}, "optimizer_kwargs: unknown key(s) ['foo']; supported are"),
     ([BayesSearchCV], {"optimizer_kwargs": {"base_estimator": "RF"}}, "base_estimator"),
     # Genetic
@@ -215,3 +218,18 @@ def test_a_minimal_estimator_inside_a_pipeline_is_searched_as_scikit_learn_does(
     # the pipeline does not have is still refused before any fit.
     with pytest.raises(ValueError, match=r"'modle__gamma'"):
         BayesSearchCV(pipe, {"modle__gamma": uniform(0, 1)}, n_iter=2, cv=2).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize(
+    "name, ours",
+    [("n_trials", "use n_iter"), ("timeout", "DeadlineStopper(total_time=seconds)"),
+     ("param_distributions", "use search_spaces"), ("param_grid", "use search_spaces"),
+     ("study", "storage=<file> and study_name=<name>"), ("sampler", "TPESearchCV for Optuna's TPESampler")],
+)
+def test_another_librarys_parameter_name_is_refused_naming_ours(cls, name, ours):
+    with pytest.raises(TypeError, match=rf"{cls.__name__} has no parameter '{name}'; .*{re.escape(ours)}"):
+        cls(FunctionEstimator(), FUNCTIONS["branin"].search_space, **{name: 10})
+    # A name no library uses keeps Python's own message.
+    with pytest.raises(TypeError, match="unexpected keyword argument 'n_trails'"):
+        cls(FunctionEstimator(), FUNCTIONS["branin"].search_space, n_trails=10)

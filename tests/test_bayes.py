@@ -263,15 +263,21 @@ def test_the_engine_tells_each_candidates_scores_split_by_split(asynchronous):
         assert splits == tuple(results[f"split{k}_test_score"][i] for k in range(3))
 
 
-def test_length_peak_is_checked_and_applies_to_numeric_columns_only():
+def test_length_peak_applies_to_numeric_columns_only():
     space = SearchSpace({"x": Real(0, 1), "c": Categorical(["a", "b", "c"]), "n": Integer(1, 9)})
     opt = GPOptimizer(space, 0)
     # Columns in the order of the names: c (one-hot, three columns), n, x.
     assert list(opt.gp.length_peak) == [1.0, 1.0, 1.0, 0.3, 0.3]
-    assert list(GPOptimizer(space, 0, length_peak=0.5).gp.length_peak) == [1, 1, 1, 0.5, 0.5]
-    for bad in (0, -1.0, np.inf, np.nan, "0.3", None, True):
-        with pytest.raises(ValueError, match="length_peak="):
-            GPOptimizer(space, 0, length_peak=bad)
+
+
+def test_removed_options_are_refused_with_their_name():
+    space = SearchSpace({"x": Real(0, 1)})
+    for option in ("length_peak", "observation_noise", "quiet_repeats"):
+        with pytest.raises(TypeError, match=option):
+            GPOptimizer(space, 0, **{option: 0.5})
+    for option in ("n_candidates", "n_polish"):
+        with pytest.raises(TypeError, match=option):
+            BayesSearchCV(FunctionEstimator(), {"x": Real(0, 1)}, **{option: 10})
 
 
 def test_hedge_prefers_the_acquisition_whose_nominees_the_model_likes():
@@ -625,7 +631,6 @@ def test_skopt_optimizer_kwargs_are_understood():
         ({"acq_func": "EIps"}, "'acq_func' parameter"),
         ({"initial_point_generator": "grid"}, "'initial_point_generator' parameter"),
         ({"xi": -1.0}, "'xi' parameter"),
-        ({"n_candidates": 0}, "'n_candidates' parameter"),
         ({"optimizer_kwargs": {"n_jobs": 2}}, r"optimizer_kwargs: unknown key\(s\) \['n_jobs'\]"),
         ({"optimizer_kwargs": {"acq_func": "EIps"}}, r"optimizer_kwargs\['acq_func'\].*Got 'EIps'"),
         ({"optimizer_kwargs": {"base_estimator": "RF"}}, "'base_estimator'.*Gaussian process"),

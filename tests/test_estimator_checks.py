@@ -25,7 +25,7 @@ def _expected_failures(search):
         RandomSearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=3, n_points=2),
         TPESearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=4, n_startup_trials=2),
         BayesSearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, n_iter=4, n_initial_points=2,
-                      n_candidates=50),
+                      optimizer_kwargs={"acq_optimizer_kwargs": {"n_points": 50}}),
         GeneticSearchCV(LogisticRegression(), {"C": Real(0.1, 10)}, population_size=2,
                         generations=1),
     ],

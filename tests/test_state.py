@@ -13,6 +13,7 @@ from sklearn.model_selection import KFold
 from sk_hpo import BayesSearchCV, GeneticSearchCV, RandomSearchCV, TPESearchCV
 from sk_hpo._state import CLASSES, StateError, dumps, loads, settings
 from sk_hpo.testing import FUNCTIONS, FunctionEstimator, dummy_data
+from sk_hpo._tpe import TPE
 
 BRANIN = FUNCTIONS["branin"].search_space
 MIXED = FUNCTIONS["mixed"].search_space
@@ -199,7 +200,7 @@ def test_a_stored_state_of_another_schema_resumes_by_retelling(tmp_path, fits):
             entry["format"] = 0  # written by another version
         db.execute("UPDATE states SET document = ?", (json.dumps(parsed),))
     fits.clear()
-    with pytest.warns(UserWarning, match="form 0; this sk_hpo reads form 1.*re-told"):
+    with pytest.warns(UserWarning, match=f"form 0; this sk_hpo reads form {TPE.STATE_FORMAT}.*re-told"):
         resumed = _resume(path)
     assert resumed.n_resumed_ == 6 and len(resumed.cv_results_["params"]) == 8
     assert len(fits) == 2 * 2  # the 2 new candidates, 2 folds each; the 6 stored not refitted
@@ -282,25 +283,18 @@ def test_a_hostile_fingerprint_or_schema_is_refused(tmp_path):
     assert not marker.exists()
 
 
-def test_a_schema_1_file_resumes_from_its_rows_and_its_pickle_is_never_loaded(tmp_path):
+def test_a_file_with_a_pickled_table_resumes_from_its_rows_and_never_loads_it(tmp_path):
     path, marker = tmp_path / "study.db", tmp_path / "ran"
     _stored_study(path)
-    # What sk_hpo wrote before the state became data: schema 1, a pickle in `snapshots`.
+    # A pickle where a state could be, and no state: only the rows are read.
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE states")
-        db.execute(
-            "CREATE TABLE snapshots (study_id INTEGER PRIMARY KEY, n_candidates INTEGER "
-            "NOT NULL, state BLOB)"
-        )
-        db.execute("INSERT INTO snapshots VALUES (1, 6, ?)", (pickle.dumps(_Payload(marker)),))
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
-    with pytest.warns(UserWarning, match="study 'shared-study'.*pickle, which this version never"):
-        resumed = _resume(path)
+        db.execute("CREATE TABLE snapshots (study_id INTEGER PRIMARY KEY, state BLOB)")
+        db.execute("INSERT INTO snapshots VALUES (1, ?)", (pickle.dumps(_Payload(marker)),))
+    resumed = _resume(path)
     assert not marker.exists()
     assert resumed.n_resumed_ == 6 and len(resumed.cv_results_["params"]) == 8
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM snapshots").fetchone() == (0,)
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
         assert db.execute("SELECT n_candidates FROM states").fetchone() == (8,)
 
 

@@ -166,7 +166,6 @@ def test_tpe_search_cv_parallel_batches_match_sequential_batches():
         ({"n_startup_trials": 0}, "'n_startup_trials' parameter"),
         ({"gamma": 0.25}, "'gamma' parameter"),
         ({"prior_weight": 0.0}, "'prior_weight' parameter"),
-        ({"n_ei_candidates": -1}, "'n_ei_candidates' parameter"),
     ],
 )
 def test_tpe_parameters_are_validated_in_fit(params, message):
