@@ -82,7 +82,9 @@ class Pool:
             self.executor = self._own = cf.ThreadPoolExecutor(self.n_workers)
         elif self.backend == "dask":
             client = backend.client
-            self.executor = client.get_executor(pure=False)
+            # joblib's parallel_config("dask", resources={"GPU": 1}) sends the
+            # fits to the workers that declare the resource, as in batches.
+            self.executor = client.get_executor(pure=False, **backend.submit_kwargs)
             # Send the data once, not with every fit.
             X, y = client.scatter([X, y], broadcast=True, hash=False)
         else:

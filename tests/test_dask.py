@@ -72,3 +72,42 @@ def test_multi_fidelity_continues_on_dask_workers_as_it_does_locally(dask_client
     names = [str(task["key"]) for task in tasks.data]
     assert sum("continue_and_score" in name for name in names) == (9 + 3 + 1) * 2
     assert list(tmp_path.iterdir()) == []
+
+
+class _WhereFitted(SVC):
+    """An SVC that records the name of the Dask worker each fit ran on."""
+
+    workers = []
+
+    def fit(self, X, y, **kwargs):
+        from distributed import get_worker
+
+        try:
+            _WhereFitted.workers.append(get_worker().name)
+        except ValueError:  # not on a worker: the refit, in this process
+            _WhereFitted.workers.append(None)
+        return super().fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_fits_go_to_the_workers_that_declare_a_gpu(asynchronous):
+    from distributed import Client, Scheduler, SpecCluster, Worker
+    from joblib import parallel_config
+
+    # Two workers in this process: one declares a GPU, the other does not.
+    workers = {
+        "gpu-worker": {"cls": Worker, "options": {"nthreads": 1, "resources": {"GPU": 1}}},
+        "cpu-worker": {"cls": Worker, "options": {"nthreads": 1}},
+    }
+    scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "dashboard_address": None}}
+    X, y = load_iris(return_X_y=True)
+    _WhereFitted.workers = []
+    with SpecCluster(workers=workers, scheduler=scheduler) as cluster, Client(cluster) as client:
+        client.wait_for_workers(2)
+        with parallel_config("dask", resources={"GPU": 1}):
+            search = RandomSearchCV(_WhereFitted(), {"C": Real(1e-2, 1e2, prior="log-uniform")},
+                                    n_iter=6, n_points=3, n_jobs=2, cv=3, random_state=0,
+                                    asynchronous=asynchronous).fit(X, y)  # fmt: skip
+    assert len(search.cv_results_["params"]) == 6
+    fits = [name for name in _WhereFitted.workers if name is not None]
+    assert len(fits) >= 6 * 3 and set(fits) == {"gpu-worker"}

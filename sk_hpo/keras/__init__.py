@@ -19,7 +19,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         f"sk_hpo.keras needs SciKeras and Keras ({exc}); install them with "
-        'pip install "sk_hpo[keras]"'
+        'pip install "sk_hpo[keras]" (or "sk_hpo[keras-cpu]" without a GPU)'
     ) from exc
 
 if not scikeras.__version__.startswith(SUPPORTED_SCIKERAS) or not keras.__version__.startswith("3."):
@@ -31,6 +31,9 @@ if not scikeras.__version__.startswith(SUPPORTED_SCIKERAS) or not keras.__versio
 
 from ._builders import conv_network, dense_network
 from ._pool import set_model_pool_size
-from ._wrappers import KerasClassifier, KerasRegressor
+from ._wrappers import CandidateOutOfMemory, KerasClassifier, KerasRegressor, ModelTooLarge
 
-__all__ = ["KerasClassifier", "KerasRegressor", "conv_network", "dense_network", "set_model_pool_size"]
+__all__ = [
+    "CandidateOutOfMemory", "KerasClassifier", "KerasRegressor", "ModelTooLarge", "conv_network",
+    "dense_network", "set_model_pool_size",
+]

@@ -10,6 +10,7 @@ model, TensorFlow threads that fit joblib's workers, and quiet defaults.
 """
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ from sklearn.utils import ClassifierTags, RegressorTags
 
 from . import _pool
 from ._builders import BUILDERS
+from ._devices import configure_devices
 
 _threads_configured = False
 
@@ -72,11 +74,35 @@ def _release_traced_gradients():
                     del registry[name]
 
 
+class CandidateOutOfMemory(MemoryError):
+    """A candidate's training ran out of accelerator or host memory.
+
+    A ``MemoryError``, so a search records it as the candidate's failure
+    (``error_score``) and goes on; its message names the candidate and the
+    memory its model asked for.
+    """
+
+
+class ModelTooLarge(ValueError):
+    """A candidate's network has more parameters than ``max_model_params``;
+    it is refused before any training, and the search records it as failed."""
+
+
+def _out_of_memory(exc):
+    """Whether ``exc`` is TensorFlow's or Python's out-of-memory error."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+        return True
+    text = str(exc)
+    return "OOM when allocating" in text or "out of memory" in text.lower()
+
+
 class _SkHpoWrapper:
     """What the two wrappers share (placed before SciKeras's class)."""
 
-    def __init__(self, model=None, *, verbose=0, **kwargs):
+    def __init__(self, model=None, *, verbose=0, max_model_params=None, **kwargs):
         super().__init__(model=model, verbose=verbose, **kwargs)
+        # Ours, not SciKeras's: never routed to the network's build function.
+        self.max_model_params = max_model_params
 
     def _check_model_param(self):
         model = self.model
@@ -100,7 +126,14 @@ class _SkHpoWrapper:
         return model
 
     def _fit(self, *args, **kwargs):
+        limit = self.max_model_params
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(
+                f"max_model_params={limit!r}: give a positive int (the most parameters "
+                "a network may have) or None."
+            )
         _limit_threads_in_worker()
+        configure_devices()
         if not self.verbose:
             logging.getLogger("tensorflow").setLevel(logging.ERROR)
         # SciKeras turns TensorFlow's op determinism on to seed a fit and
@@ -113,11 +146,53 @@ class _SkHpoWrapper:
         try:
             with _release_traced_gradients():
                 return super()._fit(*args, **kwargs)
+        except Exception as exc:
+            if not _out_of_memory(exc) or isinstance(exc, CandidateOutOfMemory):
+                raise
+            raise CandidateOutOfMemory(self._memory_report(exc)) from exc
         finally:
             if not was_deterministic and config.is_op_determinism_enabled():
                 config.disable_op_determinism()
 
+    def _candidate(self):
+        """This estimator with the parameters that differ from the defaults:
+        the candidate a search is training."""
+        defaults = type(self)().get_params(deep=False)
+        changed = []
+        for name, value in self.get_params(deep=False).items():
+            default = defaults.get(name, object())
+            with contextlib.suppress(Exception):  # values that do not compare: shown
+                if value is default or bool(value == default):
+                    continue
+            changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _memory_report(self, exc):
+        """The out-of-memory message: the candidate, its model's size, the error."""
+        model = getattr(self, "model_", None)
+        size = ""
+        with contextlib.suppress(Exception):  # no model built: the candidate alone
+            n = model.count_params()
+            # Weights, gradients and two Adam slots in float32: a floor on what training asks.
+            size = f" Its network has {n:,} parameters (at least {16 * n / 2**20:,.1f} MiB to train)"
+        # The memory goes back before the next candidate trains in this process.
+        keras.backend.clear_session()
+        gc.collect()
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        return (
+            f"{self._candidate()} ran out of memory.{size}, batch_size={self.batch_size}: {reason}. "
+            "Recorded as a failed candidate; smaller networks or batches fit."
+        )
+
     def _fit_keras_model(self, *args, **kwargs):
+        limit = self.max_model_params
+        if limit is not None:
+            n = self.model_.count_params()
+            if n > limit:
+                raise ModelTooLarge(
+                    f"{self._candidate()}: its network has {n:,} parameters, above "
+                    f"max_model_params={limit:,}; refused before training."
+                )
         # Trains a pooled model of this architecture, which has traced its
         # training step already, with this model's whole state (see _pool).
         model = self.model_
@@ -230,6 +305,12 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
       kept (SciKeras's ``classes_`` becomes None).
     - In a joblib worker (``n_jobs > 1``), TensorFlow gets the threads joblib
       gives the worker (``cpu_count() // n_jobs``), not a pool per core.
+    - Before its first fit, a process takes the GPU the fewest other
+      workers hold, with memory growth on (``SK_HPO_GPUS`` restricts the
+      GPUs); on a machine without a GPU nothing changes.
+    - Running out of GPU or host memory raises
+      :class:`~sk_hpo.keras.CandidateOutOfMemory`, which a search records as
+      the candidate's failure, with the Keras session cleared.
 
     Parameters
     ----------
@@ -239,6 +320,11 @@ _DOC = """{kind} of SciKeras, with correct scikit-learn tags and a default netwo
         (its parameters set as ``model__<name>``), or a model object.
     verbose : int, default=0
         Keras's verbosity while fitting and predicting.
+    max_model_params : int, default=None
+        The most parameters a network may have: a larger one is refused
+        after it is built and before any training
+        (:class:`~sk_hpo.keras.ModelTooLarge`, a failed candidate in a
+        search).  None: no limit.
     **kwargs
         SciKeras's parameters (``optimizer``, ``loss``, ``batch_size``,
         ``epochs``, ``callbacks``, ``validation_split``, ``random_state``...)
