@@ -51,6 +51,19 @@ def test_readme_fits_one_screen_and_has_nothing_dated():
     assert not re.search(r"\bissue \d+", text, re.IGNORECASE)
 
 
+def test_readme_code_is_fenced_and_each_python_block_compiles():
+    text = (ROOT / "README.md").read_text()
+    fences = re.findall(r"^```(\w*)$", text, flags=re.M)
+    assert len(fences) % 2 == 0 and all(fences[1::2][i] == "" for i in range(len(fences) // 2))
+    blocks = re.findall(r"^```python\n(.*?)^```$", text, flags=re.M | re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        compile(block, "README.md", "exec")
+    # Outside the fences, no line reads as Python.
+    prose = re.sub(r"^```\w*\n.*?^```$", "", text, flags=re.M | re.S)
+    assert not re.search(r"^(from \w+ import|import \w+$|\w+ = \w+\()", prose, flags=re.M)
+
+
 def test_readme_summary_ranks_the_quality_runs():
     """Each row's scores are the quality table's means over the tasks that method completed."""
     raw = tables.quality_results()
