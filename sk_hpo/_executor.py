@@ -84,7 +84,8 @@ class Pool:
             client = backend.client
             # joblib's parallel_config("dask", resources={"GPU": 1}) sends the
             # fits to the workers that declare the resource, as in batches.
-            self.executor = client.get_executor(pure=False, **backend.submit_kwargs)
+            submit_kwargs = getattr(backend, "submit_kwargs", {})
+            self.executor = client.get_executor(pure=False, **submit_kwargs)
             # Send the data once, not with every fit.
             X, y = client.scatter([X, y], broadcast=True, hash=False)
         else:

@@ -92,7 +92,6 @@ class _WhereFitted(SVC):
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_fits_go_to_the_workers_that_declare_a_gpu(asynchronous):
     from distributed import Client, Scheduler, SpecCluster, Worker
-    from joblib import parallel_config
 
     # Two workers in this process: one declares a GPU, the other does not.
     workers = {
@@ -104,7 +103,7 @@ def test_fits_go_to_the_workers_that_declare_a_gpu(asynchronous):
     _WhereFitted.workers = []
     with SpecCluster(workers=workers, scheduler=scheduler) as cluster, Client(cluster) as client:
         client.wait_for_workers(2)
-        with parallel_config("dask", resources={"GPU": 1}):
+        with parallel_backend("dask", resources={"GPU": 1}):  # joblib 1.2's name too
             search = RandomSearchCV(_WhereFitted(), {"C": Real(1e-2, 1e2, prior="log-uniform")},
                                     n_iter=6, n_points=3, n_jobs=2, cv=3, random_state=0,
                                     asynchronous=asynchronous).fit(X, y)  # fmt: skip
